@@ -1,0 +1,306 @@
+"""Tensor factories: tensor/from_numpy, zeros/ones/full/empty, arange/linspace/eye, random draws."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ember import _dtype
+from ember import random as _random
+from ember._backend import as_device
+from ember._tensor import Tensor
+
+
+def _as_array(data, dtype=None, copy=True, float_default=False) -> np.ndarray:
+    """Convert user data to an array of a supported dtype (Python floats -> default float)."""
+    want = _dtype.to_dtype(dtype).np if dtype is not None else None
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if isinstance(data, (str, bytes)) or data is None:
+            raise TypeError(f"tensor(): new(): invalid data type '{type(data).__name__}'")
+        try:
+            arr = np.asarray(data)
+        except ValueError as exc:
+            raise ValueError(f"tensor(): expected a regular (non-ragged) sequence: {exc}") from None
+        if arr.dtype == np.float64 and want is None:
+            arr = arr.astype(_dtype.get_default_dtype().np)
+        copy = False
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"tensor(): can't convert data of type {arr.dtype} (supported: numbers and booleans)"
+        )
+    if want is None and float_default and arr.dtype.kind != "f":
+        want = _dtype.get_default_dtype().np
+    if want is not None and arr.dtype != want:
+        return arr.astype(want)
+    _dtype.from_numpy_dtype(arr.dtype)
+    return arr.copy() if copy else arr
+
+
+def _new(arr, requires_grad: bool, device=None) -> Tensor:
+    as_device(device)
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors)."""
+    return _new(_as_array(data, dtype, copy=True), requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or tensor when no cast is needed."""
+    if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) == data.dtype):
+        return data
+    return _new(_as_array(data, dtype, copy=False), False, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy(): expected np.ndarray (got {type(array).__name__})")
+    _dtype.from_numpy_dtype(array.dtype)
+    return Tensor._make(array)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, numbers.Integral):
+            raise TypeError(f"size must be a tuple of ints, but got an element of type "
+                            f"{type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    return _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(_size(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(_size(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.empty(_size(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        if isinstance(fill_value, Tensor):
+            dtype = fill_value.dtype
+        elif isinstance(fill_value, bool):
+            dtype = _dtype.bool_
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = _dtype.int64
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    return _new(np.full(_size((size,)), value, _float_dtype(dtype)), requires_grad, device)
+
+
+def _like(input: Tensor, dtype):
+    return input._data.shape, (_dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _new(np.zeros(shape, dt), requires_grad, device)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _new(np.ones(shape, dt), requires_grad, device)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _new(np.empty(shape, dt), requires_grad, device)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _new(np.full(shape, fill_value, dt), requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError(
+            f"arange(): upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
+        )
+    all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    if dtype is None:
+        dt = np.int64 if all_int else _dtype.get_default_dtype().np
+    else:
+        dt = _dtype.to_dtype(dtype).np
+    n = int(np.ceil((end - start) / step))
+    arr = (start + step * np.arange(n, dtype=np.float64 if not all_int else np.int64)).astype(dt)
+    return _new(arr, requires_grad, device)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
+    arr = np.linspace(start, end, steps).astype(_float_dtype(dtype))
+    return _new(arr, requires_grad, device)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    arr = np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype))
+    return _new(arr, requires_grad, device)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _new(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+# -- random draws (all through ember.random's generators) ---------------------------------------
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    arr = _random.rng(generator).random(_size(size), dtype=np.float64)
+    return _new(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    arr = _random.rng(generator).standard_normal(_size(size))
+    return _new(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high <= low:
+        raise RuntimeError(f"randint(): random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64
+    arr = _random.rng(generator).integers(low, high, _size((size,))).astype(dt, copy=False)
+    return _new(arr, requires_grad, device)
+
+
+def rand_like(input, *, dtype=None, generator=None) -> Tensor:
+    return rand(input._data.shape, generator=generator, dtype=dtype or input.dtype)
+
+
+def randn_like(input, *, dtype=None, generator=None) -> Tensor:
+    return randn(input._data.shape, generator=generator, dtype=dtype or input.dtype)
+
+
+def randint_like(input, low, high=None, *, dtype=None, generator=None) -> Tensor:
+    return randint(low, high, input._data.shape, generator=generator, dtype=dtype or input.dtype)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64
+    return _new(_random.rng(generator).permutation(n).astype(dt), False, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+    """Normal samples; ``mean``/``std`` may be tensors (elementwise) or numbers with ``size``."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+    z = _random.rng(generator).standard_normal(_size((size,)))
+    ref = mean if isinstance(mean, Tensor) else (std if isinstance(std, Tensor) else None)
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else (
+        ref._data.dtype if ref is not None else _dtype.get_default_dtype().np)
+    return _new((m + s * z).astype(dt), False, None)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """0/1 samples with probabilities ``input`` (or the scalar ``p``), in input's dtype."""
+    probs = input._data if p is None else np.full(input._data.shape, p)
+    if np.any((probs < 0) | (probs > 1)):
+        raise RuntimeError("bernoulli(): expected all probabilities to be in [0, 1]")
+    u = _random.rng(generator).random(input._data.shape)
+    return _new((u < probs).astype(input._data.dtype), False, None)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Indices drawn from the rows of ``input`` (non-negative weights), shape (rows, num_samples)."""
+    w = input._data.astype(np.float64)
+    one_d = w.ndim == 1
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial(): prob_dist must be 1 or 2 dim, got {w.ndim}")
+    w = w.reshape(-1, w.shape[-1])
+    if np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise RuntimeError("multinomial(): probability tensor contains either `inf`, `nan` or "
+                           "element < 0")
+    if np.any(w.sum(1) <= 0):
+        raise RuntimeError("multinomial(): invalid multinomial distribution (sum of probabilities "
+                           "<= 0)")
+    rows, n = w.shape
+    gen = _random.rng(generator)
+    if replacement:
+        cdf = np.cumsum(w, axis=1)
+        cdf /= cdf[:, -1:]
+        offsets = np.arange(rows)[:, None]
+        u = gen.random((rows, num_samples))
+        # one searchsorted over all rows: shift row r's cdf and draws by r
+        flat = np.searchsorted((cdf + offsets).ravel(), (u + offsets).ravel(), side="right")
+        idx = np.minimum(flat.reshape(rows, num_samples) - offsets * n, n - 1)
+    else:
+        if num_samples > n or np.any((w > 0).sum(1) < num_samples):
+            raise RuntimeError("multinomial(): cannot sample n_sample > prob_dist.size(-1) "
+                               "samples without replacement")
+        # Gumbel top-k: exact sampling without replacement, vectorised over rows
+        with np.errstate(divide="ignore"):
+            keys = np.log(w) + gen.gumbel(size=w.shape)
+        idx = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    idx = idx.astype(np.int64)
+    return _new(idx[0] if one_d else idx, False, None)
+
+
+# -- in-place random fills (used by nn.init) -----------------------------------------------------
+def _fill_random(t: Tensor, name: str, arr: np.ndarray) -> Tensor:
+    from ember.ops.inplace import apply_inplace
+
+    return apply_inplace(t, name, lambda x: Tensor._make(arr.astype(x._data.dtype, copy=False)))
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    return _fill_random(t, "uniform_", _random.rng(generator).uniform(a, b, t._data.shape))
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    return _fill_random(t, "normal_", _random.rng(generator).normal(mean, std, t._data.shape))
+
+
+def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:
+    probs = p._data if isinstance(p, Tensor) else p
+    u = _random.rng(generator).random(t._data.shape)
+    return _fill_random(t, "bernoulli_", (u < probs))
+
+
+def exponential_(t: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    return _fill_random(t, "exponential_",
+                        _random.rng(generator).exponential(1.0 / lambd, t._data.shape))
+
+
+def random_(t: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
+    if high is None:
+        low, high = 0, low if low else 2**24
+    return _fill_random(t, "random_", _random.rng(generator).integers(low, high, t._data.shape))

@@ -1,0 +1,222 @@
+"""Function: the base of every differentiable op; an applied instance is its graph node."""
+
+from __future__ import annotations
+
+from ember._tensor import Tensor
+from ember.autograd import anomaly
+from ember.autograd.grad_mode import STATE
+
+
+class Function:
+    """Base class of ops. Subclasses define static ``forward(ctx, *arrays, **params)`` on arrays
+    and ``backward(ctx, *grads)`` on Tensors (itself differentiable, so double backward works).
+
+    ``Function.apply(*args, **params)`` runs forward on the arrays of Tensor arguments (other
+    arguments pass through unchanged) and, when grad mode is on and an input requires grad,
+    records the instance as ``grad_fn`` of the outputs. Inside ``backward``:
+    ``ctx.inputs`` (the original arguments), ``ctx.output`` (the output Tensor(s), with this node
+    as grad_fn) and ``ctx.needs_input_grad`` are available.
+    """
+
+    once_differentiable = False  # True only for kernels whose backward is written on raw arrays
+    is_view = False  # output shares memory (and the version counter) with the first input
+
+    _released = False
+    _hooks = None  # {output index: [hook, ...]} for non-leaf tensor hooks
+    _retained = None  # {output index: weakref to a tensor that called retain_grad()}
+    _site = None  # anomaly mode: where the op was created
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise TypeError(f"{type(ctx).__name__} must define a static forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(f"{type(ctx).__name__} has no backward: it is not differentiable")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls.__new__(cls)
+        requires = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a.requires_grad:
+                    requires = True
+            else:
+                arrays.append(a)
+        record = requires and STATE.grad_enabled
+        ctx._record = record
+        if STATE.anomaly:
+            return anomaly.checked_apply(cls, ctx, args, arrays, kwargs, record)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        return _wrap_outputs(cls, ctx, args, out, record)
+
+    # -- what backward sees --------------------------------------------------------------------
+    @property
+    def inputs(self):
+        self._check_versions()
+        return self._inputs
+
+    @property
+    def output(self):
+        if self._released:
+            raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
+        if self._out_version[0] is not None and self._out_vc[0] != self._out_version[0]:
+            raise RuntimeError(_modified_message(self, "its output"))
+        if self._n_out == 1:
+            return Tensor._make(self._out_data, True, self, 0, self._out_vc)
+        return tuple(
+            Tensor._make(d, True, self, i, self._out_vc) for i, d in enumerate(self._out_data)
+        )
+
+    @property
+    def saved_tensors(self):
+        return tuple(Tensor._make(a) if a is not None else None for a in self._saved)
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    def _check_versions(self):
+        if self._released:
+            raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
+        for i, (vc, version) in enumerate(self._in_versions):
+            if vc is not None and vc[0] != version:
+                raise RuntimeError(_modified_message(self, f"input {i}", vc[0], version))
+
+    # -- graph introspection (PyTorch's grad_fn API) -------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        edges = self._edges or ()
+        result = []
+        for e in edges:
+            if e is None:
+                result.append((None, 0))
+            elif type(e) is tuple:
+                result.append(e)
+            else:
+                result.append((AccumulateGrad(e), 0))
+        return tuple(result)
+
+    def register_hook(self, hook):
+        """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
+        post = self.__dict__.setdefault("_post_hooks", [])
+        post.append(hook)
+        return _RemovableHandle(post, hook)
+
+    def _release(self):
+        keep = {k: self.__dict__[k] for k in _KEEP_ON_RELEASE if k in self.__dict__}
+        self.__dict__.clear()
+        self.__dict__.update(keep)
+        self._released = True
+        self._edges = None
+
+
+_KEEP_ON_RELEASE = ("_hooks", "_retained", "_site", "_n_out", "_out_meta", "_post_hooks")
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed) at {name}. Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time."
+)
+
+
+def _modified_message(node, what, now=None, then=None) -> str:
+    versions = f" is at version {now}; expected version {then} instead" if now is not None else ""
+    site = f" (created at {node._site})" if node._site else ""
+    return (
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {what} of {node.name()}{site}{versions}. Hint: replace the in-place "
+        f"operation by an out-of-place one, or clone() the tensor before modifying it."
+    )
+
+
+def _wrap_outputs(cls, ctx, args, out, record):
+    """Turn forward's array(s) into Tensor(s); record the node when ``record``."""
+    multi = type(out) is tuple
+    if not record:
+        if multi:
+            return tuple(Tensor._make(o) for o in out)
+        return Tensor._make(out, False, None, 0, args[0]._vc if cls.is_view else None)
+    ctx._inputs = args
+    in_versions = []
+    edges = []
+    needs = []
+    for a in args:
+        if isinstance(a, Tensor):
+            in_versions.append((a._vc, a._vc[0]))
+            if a.grad_fn is not None:
+                edges.append((a.grad_fn, a._out_idx))
+                needs.append(True)
+            elif a.requires_grad:
+                edges.append(a)
+                needs.append(True)
+            else:
+                edges.append(None)
+                needs.append(False)
+        else:
+            edges.append(None)
+            needs.append(False)
+    ctx._in_versions = in_versions
+    ctx._edges = edges
+    ctx.needs_input_grad = tuple(needs)
+    if multi:
+        vc = args[0]._vc if cls.is_view else [0]
+        ctx._n_out = len(out)
+        ctx._out_data = out
+        ctx._out_vc = vc
+        ctx._out_version = [0]
+        ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+        return tuple(
+            Tensor._make(o, True, ctx, i, vc) if o.dtype.kind == "f" else Tensor._make(o)
+            for i, o in enumerate(out)
+        )
+    if out.dtype.kind != "f":  # integer/bool results carry no gradient
+        return Tensor._make(out)
+    vc = args[0]._vc if cls.is_view else [0]
+    ctx._n_out = 1
+    ctx._out_data = out
+    ctx._out_vc = vc
+    ctx._out_version = [vc[0]]
+    ctx._out_meta = ((out.shape, out.dtype),)
+    return Tensor._make(out, True, ctx, 0, vc)
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in ``next_functions``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+    next_functions = ()
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+Context = Function  # the ``ctx`` of forward/backward is the node itself
+
+def once_differentiable(cls):
+    """Class decorator marking a Function whose backward cannot itself be differentiated."""
+    cls.once_differentiable = True
+    return cls

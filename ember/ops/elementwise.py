@@ -1,0 +1,639 @@
+"""Elementwise arithmetic and math: Function classes and their lowercase wrappers.
+
+Backward formulas return gradients at the output's shape; the engine sums broadcast dims.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember import _dtype
+from ember._tensor import Tensor
+from ember.autograd.function import Function
+from ember.ops._util import check_operand, float_input, promote
+
+
+# -- binary arithmetic ---------------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad  # d(a+b)/da = d(a+b)/db = 1
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)  # d(a-b)/db = -1
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)  # d(ab) = b da + a db
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.true_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        ga = grad / b if need_a else None  # d(a/b)/da = 1/b
+        gb = -grad * a / (b * b) if need_b else None  # d(a/b)/db = -a/b^2
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.power(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if need_a:
+            ga = grad * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
+        if need_b:
+            # d(a^b)/db = a^b ln a, taken as 0 where a == 0 (PyTorch's convention)
+            out = ctx.output
+            base = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, out._data.dtype))
+            gb = where(base == 0, 0.0, grad * out * log(base))
+        return ga, gb
+
+
+class Remainder(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        # a mod b = a - floor(a/b) b: d/da = 1, d/db = -floor(a/b)
+        gb = -grad * floor(a / b) if ctx.needs_input_grad[1] else None
+        return grad, gb
+
+
+def _binary(cls, a, b, name):
+    a, b = promote(a, b, name)
+    return cls.apply(a, b)
+
+
+def add(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Add, input, other, "add")
+
+
+def sub(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Sub, input, other, "sub")
+
+
+def mul(input, other):
+    return _binary(Mul, input, other, "mul")
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return trunc(div(input, other)).to(promote(input, other, "div")[0].dtype)
+    if rounding_mode is not None:
+        raise ValueError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    a, b = promote(input, other, "div")
+    if not isinstance(a, Tensor) or a._data.dtype.kind != "f":  # integer true division -> float
+        fdt = _dtype.get_default_dtype()
+        a, b = promote(_as_float(a, fdt), _as_float(b, fdt), "div")
+    return Div.apply(a, b)
+
+
+def _as_float(x, fdt):
+    if isinstance(x, Tensor):
+        return x if x._data.dtype.kind == "f" else cast(x, fdt)
+    if isinstance(x, np.ndarray):
+        return x if x.dtype.kind == "f" else x.astype(fdt.np)
+    return float(x)
+
+
+def pow(input, exponent):  # noqa: A001 - PyTorch name
+    return _binary(Pow, input, exponent, "pow")
+
+
+def remainder(input, other):
+    return _binary(Remainder, input, other, "remainder")
+
+
+def floor_divide(input, other):
+    """Division rounded toward minus infinity; not differentiable (as in PyTorch)."""
+    a, b = promote(input, other, "floor_divide")
+    return _const(np.floor_divide(_raw(a), _raw(b)))
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _const(arr) -> Tensor:
+    return Tensor._make(np.asarray(arr))
+
+
+# -- unary math ----------------------------------------------------------------------------------
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.output  # d e^x = e^x
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.inputs[0]  # d ln x = 1/x
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / (ctx.inputs[0] + 1)  # d ln(1+x) = 1/(1+x)
+
+
+class Log2(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / (ctx.inputs[0] * math.log(2.0))  # d log2 x = 1/(x ln 2)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / (2 * ctx.output)  # d sqrt(x) = 1/(2 sqrt(x))
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return 1.0 / np.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * (-0.5) * y * y * y  # d x^(-1/2) = -1/2 x^(-3/2)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * cos(ctx.inputs[0])  # d sin = cos
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad * sin(ctx.inputs[0])  # d cos = -sin
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * (1 - y * y)  # d tanh = 1 - tanh^2
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # NOTE: 0.5 * (1 + tanh(x/2)) never overflows, unlike 1 / (1 + exp(-x)).
+        out = np.tanh(x * 0.5)
+        out *= 0.5
+        out += 0.5
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * y * (1 - y)  # d sigma = sigma (1 - sigma)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.mask = x > 0
+        return np.multiply(x, ctx.mask)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask  # d relu = 1[x > 0]
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.sign  # d|x| = sign(x), 0 at 0
+
+
+class PiecewiseConstant(Function):
+    """sign, floor, ceil, round, trunc: flat almost everywhere, so the gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x, fn, kwargs):
+        return fn(x, **kwargs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None, None
+
+
+def exp(input):
+    return Exp.apply(float_input(input))
+
+
+def log(input):
+    return Log.apply(float_input(input))
+
+
+def log1p(input):
+    return Log1p.apply(float_input(input))
+
+
+def log2(input):
+    return Log2.apply(float_input(input))
+
+
+def sqrt(input):
+    return Sqrt.apply(float_input(input))
+
+
+def rsqrt(input):
+    return Rsqrt.apply(float_input(input))
+
+
+def sin(input):
+    return Sin.apply(float_input(input))
+
+
+def cos(input):
+    return Cos.apply(float_input(input))
+
+
+def tanh(input):
+    return Tanh.apply(float_input(input))
+
+
+def sigmoid(input):
+    return Sigmoid.apply(float_input(input))
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def abs(input):  # noqa: A001 - PyTorch name
+    return Abs.apply(input)
+
+
+def square(input):
+    return mul(input, input)
+
+
+def sign(input):
+    return PiecewiseConstant.apply(input, np.sign, {})
+
+
+def floor(input):
+    return PiecewiseConstant.apply(input, np.floor, {}) if _is_float(input) else input
+
+
+def ceil(input):
+    return PiecewiseConstant.apply(input, np.ceil, {}) if _is_float(input) else input
+
+
+def trunc(input):
+    return PiecewiseConstant.apply(input, np.trunc, {}) if _is_float(input) else input
+
+
+def round(input, *, decimals: int = 0):  # noqa: A001 - PyTorch name
+    """Round half to even, like PyTorch."""
+    if not _is_float(input):
+        return input
+    return PiecewiseConstant.apply(input, np.round, {"decimals": decimals})
+
+
+def _is_float(x) -> bool:
+    return x._data.dtype.kind == "f"
+
+
+# -- clamping, maximum, where, lerp -------------------------------------------------------------
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        mask = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            mask &= x >= lo
+        if hi is not None:
+            mask &= x <= hi
+        ctx.mask = mask
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask, None, None  # passes where lo <= x <= hi
+
+
+def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch names
+    if min is None and max is None:
+        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    check_operand(min if min is not None else max, "clamp")
+    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = float_input(input)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.maximum(a, b)
+        # share of the gradient that goes to a: 1 where a > b, 1/2 on ties, 0 otherwise
+        ctx.share = (a > b) + 0.5 * (a == b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = ctx.share.astype(grad._data.dtype, copy=False)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.minimum(a, b)
+        ctx.share = (a < b) + 0.5 * (a == b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = ctx.share.astype(grad._data.dtype, copy=False)
+        return grad * share, grad * (1 - share)
+
+
+def maximum(input, other):
+    return _binary(Maximum, input, other, "maximum")
+
+
+def minimum(input, other):
+    return _binary(Minimum, input, other, "minimum")
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        cond = ctx.cond
+        ga = where(cond, grad, 0.0) if need[1] else None  # the gradient follows the chosen branch
+        gb = where(cond, 0.0, grad) if need[2] else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):
+    """``where(cond, a, b)`` selects elementwise; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``."""
+    if input is None and other is None:
+        from ember.ops.index import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where(): expected condition to be a boolean tensor, got {cond.dtype}")
+    a, b = promote(input, other, "where")
+    return Where.apply(cond, a, b)
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    return add(input, mul(weight, sub(end, input)))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(div(tensor1, tensor2), value))
+
+
+# -- dtype casts and copies ----------------------------------------------------------------------
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.src = x.dtype
+        return x.astype(dtype.np)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(_dtype.from_numpy_dtype(ctx.src)), None  # identity, back in input dtype
+
+
+def cast(input, dtype):
+    return Cast.apply(input, _dtype.to_dtype(dtype))
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(input):
+    return Clone.apply(input)
+
+
+# -- comparisons and logic (never differentiable) ------------------------------------------------
+def _compare(fn, a, b, name):
+    if b is None or a is None:
+        return None
+    a, b = promote(a, b, name)
+    return _const(fn(_raw(a), _raw(b)))
+
+
+def eq(input, other):
+    out = _compare(np.equal, input, other, "eq")
+    return False if out is None else out
+
+
+def ne(input, other):
+    out = _compare(np.not_equal, input, other, "ne")
+    return True if out is None else out
+
+
+def lt(input, other):
+    return _compare(np.less, input, other, "lt")
+
+
+def le(input, other):
+    return _compare(np.less_equal, input, other, "le")
+
+
+def gt(input, other):
+    return _compare(np.greater, input, other, "gt")
+
+
+def ge(input, other):
+    return _compare(np.greater_equal, input, other, "ge")
+
+
+def logical_and(input, other):
+    return _const(np.logical_and(_raw(input), _raw(other)))
+
+
+def logical_or(input, other):
+    return _const(np.logical_or(_raw(input), _raw(other)))
+
+
+def logical_xor(input, other):
+    return _const(np.logical_xor(_raw(input), _raw(other)))
+
+
+def logical_not(input):
+    return _const(np.logical_not(_raw(input)))
+
+
+def _integral(x, name):
+    if isinstance(x, Tensor) and x._data.dtype.kind == "f":
+        raise TypeError(f"{name}(): only integer and boolean tensors are supported, got {x.dtype!r}")
+
+
+def bitwise_not(input):
+    _integral(input, "bitwise_not")
+    return _const(np.invert(input._data))
+
+
+def bitwise_and(input, other):
+    _integral(input, "bitwise_and")
+    _integral(other, "bitwise_and")
+    return _compare(np.bitwise_and, input, other, "bitwise_and")
+
+
+def bitwise_or(input, other):
+    _integral(input, "bitwise_or")
+    _integral(other, "bitwise_or")
+    return _compare(np.bitwise_or, input, other, "bitwise_or")
+
+
+def bitwise_xor(input, other):
+    _integral(input, "bitwise_xor")
+    _integral(other, "bitwise_xor")
+    return _compare(np.bitwise_xor, input, other, "bitwise_xor")
+
+
+def isnan(input):
+    return _const(np.isnan(input._data))
+
+
+def isinf(input):
+    return _const(np.isinf(input._data))
+
+
+def isfinite(input):
+    return _const(np.isfinite(input._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _const(np.isclose(_raw(input), _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(np.allclose(_raw(input), _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other) -> bool:
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
