@@ -119,7 +119,7 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
         if not retain_graph:
             node._release()
         for e, g in zip(edges, in_grads):
-            if e is None:
+            if e is None or e is False:
                 continue
             if type(e) is tuple:
                 n, idx = e
@@ -167,7 +167,14 @@ def _call_backward(node, grads, create_graph, check):
             g if g is not None else Tensor._make(np.zeros(*node._out_meta[i]))
             for i, g in enumerate(grads)
         ]
-    result = node.backward(node, *grads)
+    if check:  # ops inside a backward are reported as that backward, not as forward ops
+        STATE.anomaly = False
+        try:
+            result = node.backward(node, *grads)
+        finally:
+            STATE.anomaly = True
+    else:
+        result = node.backward(node, *grads)
     if type(result) is not tuple:
         result = (result,)
     if len(result) != len(node._edges):

@@ -97,6 +97,8 @@ class Function:
         edges = self._edges or ()
         result = []
         for e in edges:
+            if e is False:
+                continue
             if e is None:
                 result.append((None, 0))
             elif type(e) is tuple:
@@ -163,7 +165,7 @@ def _wrap_outputs(cls, ctx, args, out, record):
                 edges.append(None)
                 needs.append(False)
         else:
-            edges.append(None)
+            edges.append(False)  # not a tensor: no edge, and not listed in next_functions
             needs.append(False)
     ctx._in_versions = in_versions
     ctx._edges = edges
