@@ -28,6 +28,9 @@ parity: $(VENV)/.installed-torch
 bench: $(VENV)/.installed-torch
 	$(PY) -m benchmarks
 
+demo: $(STAMP)
+	$(PY) examples/autograd_mlp.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check ember tests benchmarks
 

@@ -75,7 +75,7 @@ def to_dtype(d) -> dtype:
     if isinstance(d, dtype):
         return d
     if d is builtins.float:
-        return _default_float
+        return float64  # PyTorch: dtype=float means torch.float64, whatever the default
     if d is builtins.int:
         return int64
     if d is builtins.bool:

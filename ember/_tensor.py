@@ -21,6 +21,22 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"ember.Size({list(self)})"
 
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other))) if isinstance(other, tuple) else (
+            NotImplemented)
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
     def numel(self) -> int:
         n = 1
         for s in self:
@@ -133,7 +149,9 @@ class Tensor(TensorOps):
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[dim]
+        if dim is None:
+            return strides
+        return strides[_ops._util.canonical_dim(dim, self._data.ndim, "stride")]
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
@@ -150,7 +168,7 @@ class Tensor(TensorOps):
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients, got "
+                "requires_grad: only Tensors of floating point dtype can require gradients, got "
                 f"{self.dtype!r}"
             )
         if not requires_grad and self.grad_fn is not None:
@@ -240,18 +258,27 @@ class Tensor(TensorOps):
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+                f"item(): a Tensor with {self._data.size} elements (shape "
+                f"{tuple(self._data.shape)}) cannot be converted to Scalar"
             )
         return self._data.reshape(()).item()
 
     def tolist(self):
         return self._data.tolist()
 
+    def _python_scalar(self, kind: str):
+        if self._data.size != 1:
+            raise ValueError(
+                f"{kind}(): only one element tensors can be converted to Python scalars, got a "
+                f"tensor of shape {tuple(self._data.shape)}"
+            )
+        return self._data.reshape(()).item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._python_scalar("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar("int"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -261,7 +288,8 @@ class Tensor(TensorOps):
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+                f"bool(): Boolean value of Tensor with {self._data.size} values (shape "
+                f"{tuple(self._data.shape)}) is ambiguous"
             )
         return bool(self._data.reshape(()).item())
 
@@ -361,6 +389,9 @@ class Tensor(TensorOps):
 
     def short(self) -> Tensor:
         return self.to(_dtype.int16)
+
+    def char(self) -> Tensor:
+        return self.to(_dtype.int8)
 
     def byte(self) -> Tensor:
         return self.to(_dtype.uint8)

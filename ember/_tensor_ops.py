@@ -137,7 +137,12 @@ class TensorOps:
         _ops.index.setitem(self, key, value)
 
     def __contains__(self, item) -> bool:
-        return bool((self == item).any())
+        if not isinstance(item, (TensorOps, int, float, bool)):
+            raise RuntimeError(
+                "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(item)}."
+            )
+        return bool(_ops.elementwise.eq(self, item).any())
 
     # -- properties ---------------------------------------------------------------------------
     @property

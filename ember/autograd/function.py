@@ -40,7 +40,7 @@ class Function:
         requires = False
         arrays = []
         for a in args:
-            if isinstance(a, Tensor):
+            if a.__class__ is Tensor or isinstance(a, Tensor):
                 arrays.append(a._data)
                 if a.requires_grad:
                     requires = True
@@ -114,14 +114,13 @@ class Function:
         return _RemovableHandle(post, hook)
 
     def _release(self):
-        keep = {k: self.__dict__[k] for k in _KEEP_ON_RELEASE if k in self.__dict__}
-        self.__dict__.clear()
-        self.__dict__.update(keep)
+        """Drop saved state after backward; keep what graph introspection still needs."""
+        d = self.__dict__
+        kept = (d["_n_out"], d["_out_meta"], d.get("_hooks"), d.get("_retained"), d.get("_site"))
+        d.clear()
+        self._n_out, self._out_meta, self._hooks, self._retained, self._site = kept
         self._released = True
         self._edges = None
-
-
-_KEEP_ON_RELEASE = ("_hooks", "_retained", "_site", "_n_out", "_out_meta", "_post_hooks")
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "

@@ -63,6 +63,16 @@ def promote(a, b, op: str):
     of the result dtype (so NumPy 1.x value-based casting cannot change the result).
     """
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    # fast paths: NumPy (1.x and 2.x) already gives PyTorch's dtype for a float tensor with a
+    # Python int/float, and for an integer tensor with a Python int
+    if ta and not tb:
+        kind = a._data.dtype.kind
+        if (type(b) is float and kind == "f") or (type(b) is int and kind in "fiu"):
+            return a, b
+    elif tb and not ta:
+        kind = b._data.dtype.kind
+        if (type(a) is float and kind == "f") or (type(a) is int and kind in "fiu"):
+            return a, b
     if ta and tb:
         if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
             return a, b

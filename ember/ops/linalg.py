@@ -194,7 +194,9 @@ def _einsum_operand_grad(grad, ops, subs, out, k):
     """Gradient of operand k: contract grad with the other operands back to k's subscripts.
 
     Repeated letters in operand k get fresh letters tied by identity matrices; letters of k
-    that appear nowhere else are broadcast with a vector of ones.
+    that appear nowhere else are broadcast with a vector of ones. Size-1 letters that broadcast
+    against operand k come back at size 1 and are expanded; where operand k is the one of size
+    1 the result is larger and the engine sums it down.
     """
     sub_k = subs[k]
     shape_k = ops[k]._data.shape
@@ -217,7 +219,10 @@ def _einsum_operand_grad(grad, ops, subs, out, k):
         if c not in present:
             terms.append((c, Tensor._make(np.ones(size, dtype=dtype))))
     eq = ",".join(s for s, _ in terms) + "->" + "".join(target)
-    return einsum(eq, *[o for _, o in terms])
+    g = einsum(eq, *[o for _, o in terms])
+    # a letter of size n here but 1 in every other operand broadcast: d out/d x is the same for
+    # each of the n positions, so the size-1 result is expanded back (its sum is the engine's)
+    return g if g._data.shape == shape_k else sh.expand(g, shape_k)
 
 
 def einsum(equation: str, *operands):
@@ -229,9 +234,12 @@ def einsum(equation: str, *operands):
     sizes = {}
     for sub, o in zip(subs, operands):
         for c, n in zip(sub, o._data.shape):
-            if sizes.setdefault(c, n) != n:
+            have = sizes.get(c, 1)
+            if n != have and have != 1 and n != 1:  # size-1 dims broadcast, as in PyTorch
                 raise RuntimeError(
-                    f"einsum(): subscript '{c}' has size {sizes[c]} in one operand and {n} in "
-                    "another"
+                    f"einsum(): subscript '{c}' has size {have} in one operand and {n} in "
+                    f"another (equation '{equation}', operand shapes "
+                    f"{[tuple(t._data.shape) for t in operands]})"
                 )
+            sizes[c] = n if have == 1 else have
     return Einsum.apply(*operands, subs=tuple(subs), out=out)

@@ -171,9 +171,10 @@ def reverse_dims(input):
 
 def matrix_transpose(input):
     """``.mT``: the last two dimensions swapped."""
-    if input._data.ndim < 2:
+    n = input._data.ndim
+    if n < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices")
-    return transpose(input, -2, -1)
+    return Permute.apply(input, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def movedim(input, source, destination):

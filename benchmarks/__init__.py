@@ -1,0 +1,1 @@
+"""ember vs PyTorch benchmarks, run in the same process session (``make bench``)."""
