@@ -34,13 +34,11 @@ def run(names, quick: bool = False) -> list[dict]:
 def markdown(rows) -> str:
     lines = ["| workload | ember median ms | ember min ms | torch median ms | torch min ms | "
              "ratio (median) | ratio (min) |", "|---|---|---|---|---|---|---|"]
+    keys = ("ember_median_ms", "ember_min_ms", "torch_median_ms", "torch_min_ms",
+            "ratio_median", "ratio_min")
     for r in rows:
-        def f(key):
-            v = r.get(key)
-            return "-" if v is None else f"{v:.3f}"
-        lines.append(f"| {r['workload']} | {f('ember_median_ms')} | {f('ember_min_ms')} | "
-                     f"{f('torch_median_ms')} | {f('torch_min_ms')} | {f('ratio_median')} | "
-                     f"{f('ratio_min')} |")
+        cells = ["-" if r.get(k) is None else f"{r[k]:.3f}" for k in keys]
+        lines.append(f"| {r['workload']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """ember: a deep-learning framework on NumPy with PyTorch's API."""
 
+from ember import autograd
 from ember._backend import device
 from ember._creation import (
     arange,
@@ -28,8 +29,8 @@ from ember._creation import (
     zeros,
     zeros_like,
 )
+from ember._dtype import bool_ as bool  # noqa: A004 - PyTorch exposes ember.bool
 from ember._dtype import (
-    bool_ as bool,  # noqa: A004 - PyTorch exposes ember.bool
     double,
     dtype,
     float16,
@@ -48,7 +49,8 @@ from ember._dtype import (
 )
 from ember._dtype import float as float  # noqa: A004, PLC0414
 from ember._dtype import int as int  # noqa: A004, PLC0414
-from ember._tensor import Size, Tensor
+from ember._printing import get_printoptions, set_printoptions
+from ember._tensor import Size, Tensor, is_tensor
 from ember.autograd.anomaly import detect_anomaly, set_detect_anomaly
 from ember.autograd.grad_mode import (
     enable_grad,
@@ -167,8 +169,8 @@ from ember.ops.shape import (
     fliplr,
     flipud,
     hstack,
-    movedim,
     moveaxis,
+    movedim,
     narrow,
     permute,
     ravel,
@@ -191,6 +193,5 @@ from ember.ops.shape import (
     vstack,
 )
 from ember.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from ember import autograd  # noqa: E402
 
 __version__ = "0.1.0"

@@ -34,8 +34,13 @@ class device:  # noqa: N801 - PyTorch spelling
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+            try:
+                other = device(other)
+            except RuntimeError:  # not a device string: unequal, as for any other object
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))

@@ -15,20 +15,26 @@ from ember._tensor import Tensor
 def _as_array(data, dtype=None, copy=True, float_default=False) -> np.ndarray:
     """Convert user data to an array of a supported dtype (Python floats -> default float)."""
     want = _dtype.to_dtype(dtype).np if dtype is not None else None
+    python_data = False
     if isinstance(data, Tensor):
         arr = data._data
-    elif isinstance(data, np.ndarray):
-        arr = data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)  # NumPy arrays and scalars keep their dtype (np.float64 too)
     else:
-        if isinstance(data, (str, bytes)) or data is None:
+        if isinstance(data, (str, bytes)):
             raise TypeError(f"tensor(): new(): invalid data type '{type(data).__name__}'")
+        if data is None:
+            raise RuntimeError("tensor(): Could not infer dtype of NoneType")
         try:
             arr = np.asarray(data)
         except ValueError as exc:
             raise ValueError(f"tensor(): expected a regular (non-ragged) sequence: {exc}") from None
+        if arr.dtype == object and any(v is None for v in arr.reshape(-1).tolist()):
+            raise RuntimeError("tensor(): Could not infer dtype of NoneType")
         if arr.dtype == np.float64 and want is None:
             arr = arr.astype(_dtype.get_default_dtype().np)
         copy = False
+        python_data = True
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"tensor(): can't convert data of type {arr.dtype} (supported: numbers and booleans)"
@@ -36,9 +42,22 @@ def _as_array(data, dtype=None, copy=True, float_default=False) -> np.ndarray:
     if want is None and float_default and arr.dtype.kind != "f":
         want = _dtype.get_default_dtype().np
     if want is not None and arr.dtype != want:
-        return arr.astype(want)
+        if python_data and want.kind in "iu" and arr.size:
+            _check_fits(arr, want)
+        with np.errstate(over="ignore"):  # float overflow gives inf silently, as in PyTorch
+            return arr.astype(want)
     _dtype.from_numpy_dtype(arr.dtype)
     return arr.copy() if copy else arr
+
+
+def _check_fits(arr: np.ndarray, want: np.dtype) -> None:
+    info = np.iinfo(want)
+    lo, hi = arr.min(), arr.max()
+    if lo < info.min or hi > info.max:
+        bad = lo if lo < info.min else hi
+        raise RuntimeError(
+            f"tensor(): value {bad} cannot be converted to type {want} without overflow"
+        )
 
 
 def _new(arr, requires_grad: bool, device=None) -> Tensor:
@@ -98,6 +117,9 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
     if dtype is None:
         if isinstance(fill_value, Tensor):
             dtype = fill_value.dtype
@@ -110,7 +132,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 
 
 def _like(input: Tensor, dtype):
-    return input._data.shape, (_dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype)
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
+    return input._data.shape, dt
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -134,6 +157,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -167,50 +191,88 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"eye(): {name} must be greater or equal to 0, got {v}")
     return _new(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 # -- random draws (all through ember.random's generators) ---------------------------------------
+def _sampling_dtype(op: str, dtype) -> np.dtype:
+    """The floating dtype of a continuous draw; integer dtypes are refused as PyTorch does."""
+    dt = _float_dtype(dtype)
+    if dt.kind != "f":
+        raise NotImplementedError(
+            f"{op}(): sampling is only implemented for floating point dtypes, got "
+            f"{_dtype.from_numpy_dtype(dt)!r}"
+        )
+    return dt
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    arr = _random.rng(generator).random(_size(size), dtype=np.float64)
-    return _new(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
+    dt = _sampling_dtype("rand", dtype)
+    # NOTE: drawn in the target precision: a float64 draw just below 1 rounds to 1.0 in float32
+    draw_dt = dt if dt in (np.float32, np.float64) else np.dtype(np.float32)
+    arr = _random.rng(generator).random(_size(size), dtype=draw_dt).astype(dt, copy=False)
+    if dt == np.float16:
+        np.minimum(arr, np.nextafter(np.float16(1), np.float16(0)), out=arr)
+    return _new(arr, requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    arr = _random.rng(generator).standard_normal(_size(size))
-    return _new(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
+    dt = _sampling_dtype("randn", dtype)
+    draw_dt = dt if dt in (np.float32, np.float64) else np.dtype(np.float32)
+    arr = _random.rng(generator).standard_normal(_size(size), dtype=draw_dt)
+    return _new(arr.astype(dt, copy=False), requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
-    if size is None:
+    if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
-    if size is None:
-        raise TypeError("randint() missing required argument 'size'")
+    if size is None or high is None:
+        raise TypeError("randint() missing required arguments: expected randint(high, size) or "
+                        "randint(low, high, size)")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
     if high <= low:
         raise RuntimeError(f"randint(): random_ expects 'from' to be less than 'to', but got "
                            f"from={low} >= to={high}")
-    dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    if dt.kind in "biu":
+        info = (0, 1) if dt.kind == "b" else (np.iinfo(dt).min, np.iinfo(dt).max)
+        if low < info[0] or high - 1 > info[1]:
+            raise RuntimeError(f"randint(): [{low}, {high}) is out of bounds for "
+                               f"{_dtype.from_numpy_dtype(dt)!r}")
     arr = _random.rng(generator).integers(low, high, _size((size,))).astype(dt, copy=False)
     return _new(arr, requires_grad, device)
 
 
-def rand_like(input, *, dtype=None, generator=None) -> Tensor:
-    return rand(input._data.shape, generator=generator, dtype=dtype or input.dtype)
+def rand_like(input, *, dtype=None, generator=None, device=None, requires_grad=False) -> Tensor:
+    return rand(input._data.shape, generator=generator, dtype=dtype or input.dtype,
+                device=device, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, generator=None) -> Tensor:
-    return randn(input._data.shape, generator=generator, dtype=dtype or input.dtype)
+def randn_like(input, *, dtype=None, generator=None, device=None, requires_grad=False) -> Tensor:
+    return randn(input._data.shape, generator=generator, dtype=dtype or input.dtype,
+                 device=device, requires_grad=requires_grad)
 
 
-def randint_like(input, low, high=None, *, dtype=None, generator=None) -> Tensor:
-    return randint(low, high, input._data.shape, generator=generator, dtype=dtype or input.dtype)
+def randint_like(input, low, high=None, *, dtype=None, generator=None, device=None) -> Tensor:
+    """``randint_like(input, high)`` or ``randint_like(input, low, high)``."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._data.shape, generator=generator, dtype=dtype or input.dtype,
+                   device=device)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
+    if n < 0:
+        raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64
     return _new(_random.rng(generator).permutation(n).astype(dt), False, device)
 
@@ -219,19 +281,25 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tenso
     """Normal samples; ``mean``/``std`` may be tensors (elementwise) or numbers with ``size``."""
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
+    ref = mean if isinstance(mean, Tensor) else (std if isinstance(std, Tensor) else None)
+    if size is None and ref is None:
+        raise TypeError("normal(): with a float mean and a float std the 'size' argument is "
+                        f"required (got mean={mean}, std={std})")
     if np.any(np.asarray(s) < 0):
-        raise RuntimeError("normal expects all elements of std >= 0.0")
+        raise RuntimeError(f"normal expects all elements of std >= 0.0, got min "
+                           f"{np.min(s)}")
     if size is None:
         size = np.broadcast_shapes(np.shape(m), np.shape(s))
-    z = _random.rng(generator).standard_normal(_size((size,)))
-    ref = mean if isinstance(mean, Tensor) else (std if isinstance(std, Tensor) else None)
     dt = _dtype.to_dtype(dtype).np if dtype is not None else (
         ref._data.dtype if ref is not None else _dtype.get_default_dtype().np)
+    dt = _sampling_dtype("normal", dt)
+    z = _random.rng(generator).standard_normal(_size((size,)))
     return _new((m + s * z).astype(dt), False, None)
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """0/1 samples with probabilities ``input`` (or the scalar ``p``), in input's dtype."""
+    _sampling_dtype("bernoulli", input.dtype)
     probs = input._data if p is None else np.full(input._data.shape, p)
     if np.any((probs < 0) | (probs > 1)):
         raise RuntimeError("bernoulli(): expected all probabilities to be in [0, 1]")
@@ -240,7 +308,13 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
-    """Indices drawn from the rows of ``input`` (non-negative weights), shape (rows, num_samples)."""
+    """Indices drawn from the rows of ``input`` (non-negative weights): (rows, num_samples)."""
+    if not input.is_floating_point():
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype!r}")
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial(): cannot sample n_sample <= 0 samples (got "
+                           f"{num_samples})")
     w = input._data.astype(np.float64)
     one_d = w.ndim == 1
     if w.ndim not in (1, 2):
@@ -263,10 +337,12 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
         flat = np.searchsorted((cdf + offsets).ravel(), (u + offsets).ravel(), side="right")
         idx = np.minimum(flat.reshape(rows, num_samples) - offsets * n, n - 1)
     else:
-        if num_samples > n or np.any((w > 0).sum(1) < num_samples):
-            raise RuntimeError("multinomial(): cannot sample n_sample > prob_dist.size(-1) "
-                               "samples without replacement")
-        # Gumbel top-k: exact sampling without replacement, vectorised over rows
+        if num_samples > n:
+            raise RuntimeError(f"multinomial(): cannot sample n_sample > prob_dist.size(-1) "
+                               f"samples without replacement (n_sample={num_samples}, "
+                               f"size(-1)={n})")
+        # Gumbel top-k: exact sampling without replacement, vectorised over rows; as in
+        # PyTorch, zero-probability categories are only drawn after all the others
         with np.errstate(divide="ignore"):
             keys = np.log(w) + gen.gumbel(size=w.shape)
         idx = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]

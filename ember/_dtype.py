@@ -71,7 +71,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
 
 
 def to_dtype(d) -> dtype:
-    """Normalise a dtype argument (ember dtype, NumPy dtype, Python type or name) to an ember dtype."""
+    """Normalise a dtype argument (ember dtype, NumPy dtype, Python type or name)."""
     if isinstance(d, dtype):
         return d
     if d is builtins.float:

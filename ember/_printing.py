@@ -89,20 +89,14 @@ class _Formatter:
                 vmin, vmax = absv.min(), absv.max()
                 values = vals.astype(np.float64).tolist()
                 self.int_mode = bool(np.all(vals == np.ceil(vals)))
-                if self.int_mode:
-                    # integral floats print as "3."; the "." counts towards the width
-                    if vmax / vmin > 1000.0 or vmax > 1.0e8:
-                        self.sci_mode = True
-                        self._widen(f"{{:.{p}e}}", values)
-                    else:
-                        self._widen("{:.0f}", values, extra=1)
-                elif vmax / vmin > 1000.0 or vmax > 1.0e8 or vmin < 1.0e-4:
-                    self.sci_mode = True
+                self.sci_mode = bool(vmax / vmin > 1000.0 or vmax > 1.0e8 or vmin < 1.0e-4) if (
+                    PRINT_OPTS.sci_mode is None) else PRINT_OPTS.sci_mode
+                if self.sci_mode:
                     self._widen(f"{{:.{p}e}}", values)
+                elif self.int_mode:
+                    self._widen("{:.0f}", values, extra=1)  # integral floats print as "3."
                 else:
                     self._widen(f"{{:.{p}f}}", values)
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
 
     def _widen(self, fmt: str, values: list, extra: int = 0) -> None:
         self.max_width = max(self.max_width, max(len(fmt.format(v)) for v in values) + extra)
@@ -197,8 +191,6 @@ def tensor_repr(t) -> str:
             suffixes.append(f"size={tuple(arr.shape)}")
         if dt not in (default_float, _dtype.int64, _dtype.bool_):
             suffixes.append(f"dtype={dt!r}")
-        if arr.dtype == np.float16:
-            arr = arr.astype(np.float32)
         summarize = arr.size > PRINT_OPTS.threshold
         fmt = _Formatter(_summarized(arr) if summarize else arr)
         body = _tensor_str(arr, indent, summarize, fmt)

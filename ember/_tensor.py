@@ -427,6 +427,11 @@ class Tensor(TensorOps):
         return _creation.full(size, fill_value, dtype=dtype or self.dtype,
                               requires_grad=requires_grad)
 
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is an ember Tensor (PyTorch's ``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)
+
+
 def _rebuild(arr, requires_grad):
     t = Tensor._make(arr)
     if requires_grad:
@@ -441,8 +446,7 @@ _TYPE_NAMES = {
 }
 
 # ember.ops imports Tensor, so it is bound here, after the class exists.
-from ember import _creation  # noqa: E402
-from ember import _tensor_ops  # noqa: E402
+from ember import _creation, _tensor_ops  # noqa: E402
 from ember import ops as _ops  # noqa: E402
 
 _tensor_ops._ops = _ops

@@ -266,7 +266,9 @@ class TensorOps:
         return _ops.inplace.unary_(self, _ops.elementwise.trunc, "trunc_")
 
     def round_(self, *, decimals=0):
-        return _ops.inplace.unary_(self, lambda x: _ops.elementwise.round(x, decimals=decimals), "round_")
+        return _ops.inplace.unary_(
+            self, lambda x: _ops.elementwise.round(x, decimals=decimals), "round_"
+        )
 
     def add(self, other, *, alpha=1):
         return _ops.elementwise.add(self, other, alpha=alpha)

@@ -11,12 +11,15 @@ class Generator:
     def __init__(self, device="cpu"):
         self._seed = 67280421310721
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
-        self.device = device
+        from ember._backend import as_device
+
+        self.device = as_device(device)
 
     def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)
-        if seed < 0:
-            raise RuntimeError(f"manual_seed(): seed must be non-negative, got {seed}")
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"manual_seed(): seed must be in [-2**63, 2**64), got {seed}")
+        seed %= 2**64  # as PyTorch: a negative seed is read as its unsigned 64-bit pattern
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed))
         return self

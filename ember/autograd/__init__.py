@@ -8,7 +8,6 @@ from ember._tensor import Tensor
 from ember.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from ember.autograd.engine import run_backward
 from ember.autograd.function import Context, Function, once_differentiable
-from ember.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ember.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -16,6 +15,7 @@ from ember.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from ember.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
 def _as_tuple(x):
@@ -72,7 +72,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs_t = _as_tuple(inputs)
     for i, t in enumerate(inputs_t):
         if not t.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) does not require grad"
+            )
     if retain_graph is None:
         retain_graph = create_graph
     grads = _make_grads(outputs, _as_tuple(grad_outputs))

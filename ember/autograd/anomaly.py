@@ -117,7 +117,7 @@ def checked_apply(cls, ctx, args, arrays, kwargs, record):
             f"anomaly detected: forward of '{cls.__name__}' produced NaN/Inf, created at {site}. "
             f"Inputs: {_stats(arrays)}"
         )
-    return _wrap_outputs(cls, ctx, args, out, record)
+    return _wrap_outputs(cls, ctx, args, out, record, kwargs)
 
 
 def check_backward(node, grads_in, grads_out) -> None:
@@ -127,5 +127,6 @@ def check_backward(node, grads_in, grads_out) -> None:
             raise RuntimeError(
                 f"anomaly detected: function '{node.name()}' returned NaN/Inf values in its "
                 f"gradient for input {i}; the op was created at {node._site or '<unknown>'}. "
-                f"Incoming gradients: {_stats([o._data if o is not None else None for o in grads_out])}"
+                "Incoming gradients: "
+                + _stats([o._data if o is not None else None for o in grads_out])
             )

@@ -139,7 +139,7 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
     if capture is None:
         return None
     result = []
-    for i, t in enumerate(inputs):
+    for i in range(len(inputs)):
         g = capture.get(i)
         if g is None and not allow_unused:
             raise RuntimeError(

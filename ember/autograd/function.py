@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ember._tensor import Tensor
 from ember.autograd import anomaly
 from ember.autograd.grad_mode import STATE
@@ -20,6 +22,9 @@ class Function:
 
     once_differentiable = False  # True only for kernels whose backward is written on raw arrays
     is_view = False  # output shares memory (and the version counter) with the first input
+    # indices of the arguments whose values backward reads; an in-place change to one of those
+    # makes backward refuse to run. None means all of them (the safe default).
+    saves_inputs: tuple | None = None
 
     _released = False
     _hooks = None  # {output index: [hook, ...]} for non-leaf tensor hooks
@@ -51,7 +56,12 @@ class Function:
         if STATE.anomaly:
             return anomaly.checked_apply(cls, ctx, args, arrays, kwargs, record)
         out = cls.forward(ctx, *arrays, **kwargs)
-        return _wrap_outputs(cls, ctx, args, out, record)
+        return _wrap_outputs(cls, ctx, args, out, record, kwargs)
+
+    @property
+    def xp(self):
+        """Array module of this op's inputs (numpy on cpu; the seam for a cupy backend)."""
+        return np
 
     # -- what backward sees --------------------------------------------------------------------
     @property
@@ -81,8 +91,9 @@ class Function:
     def _check_versions(self):
         if self._released:
             raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
+        saved = self.saves_inputs
         for i, (vc, version) in enumerate(self._in_versions):
-            if vc is not None and vc[0] != version:
+            if vc is not None and vc[0] != version and (saved is None or i in saved):
                 raise RuntimeError(_modified_message(self, f"input {i}", vc[0], version))
 
     # -- graph introspection (PyTorch's grad_fn API) -------------------------------------------
@@ -140,13 +151,14 @@ def _modified_message(node, what, now=None, then=None) -> str:
     )
 
 
-def _wrap_outputs(cls, ctx, args, out, record):
+def _wrap_outputs(cls, ctx, args, out, record, kwargs=None):
     """Turn forward's array(s) into Tensor(s); record the node when ``record``."""
     multi = type(out) is tuple
     if not record:
+        vc = args[0]._vc if cls.is_view else None
         if multi:
-            return tuple(Tensor._make(o) for o in out)
-        return Tensor._make(out, False, None, 0, args[0]._vc if cls.is_view else None)
+            return tuple(Tensor._make(o, False, None, 0, vc) for o in out)
+        return Tensor._make(out, False, None, 0, vc)
     ctx._inputs = args
     in_versions = []
     edges = []
@@ -164,6 +176,7 @@ def _wrap_outputs(cls, ctx, args, out, record):
                 edges.append(None)
                 needs.append(False)
         else:
+            in_versions.append((None, None))
             edges.append(False)  # not a tensor: no edge, and not listed in next_functions
             needs.append(False)
     ctx._in_versions = in_versions
@@ -176,10 +189,14 @@ def _wrap_outputs(cls, ctx, args, out, record):
         ctx._out_vc = vc
         ctx._out_version = [0]
         ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
-        return tuple(
+        outs = tuple(
             Tensor._make(o, True, ctx, i, vc) if o.dtype.kind == "f" else Tensor._make(o)
             for i, o in enumerate(out)
         )
+        if cls.is_view:  # views that cannot be replayed: in-place writes to them are refused
+            for t in outs:
+                t._view_of = (_view_base(args[0]), None)
+        return outs
     if out.dtype.kind != "f":  # integer/bool results carry no gradient
         return Tensor._make(out)
     vc = args[0]._vc if cls.is_view else [0]
@@ -188,7 +205,31 @@ def _wrap_outputs(cls, ctx, args, out, record):
     ctx._out_vc = vc
     ctx._out_version = [vc[0]]
     ctx._out_meta = ((out.shape, out.dtype),)
-    return Tensor._make(out, True, ctx, 0, vc)
+    result = Tensor._make(out, True, ctx, 0, vc)
+    if cls.is_view:
+        _record_view(result, args, cls, kwargs)
+    return result
+
+
+def _view_base(src):
+    """The tensor whose storage ``src`` views (``src`` itself when it is not a view)."""
+    parent = src.__dict__.get("_view_of") if src.grad_fn is not None else None
+    return src if parent is None else parent[0]
+
+
+def _record_view(result, args, cls, kwargs):
+    """Remember how ``result`` views its base, so an in-place write to it can update the base.
+
+    ``_view_of = (base, steps)`` where replaying ``steps`` (view Function, extra args, kwargs)
+    on the base reproduces the view; ``steps`` is None when the view cannot be replayed.
+    """
+    src = args[0]
+    parent = src.__dict__.get("_view_of") if src.grad_fn is not None else None
+    step = ((cls, args[1:], kwargs or {}),)
+    if parent is None:
+        result._view_of = (src, step)
+    else:
+        result._view_of = (parent[0], None if parent[1] is None else parent[1] + step)
 
 
 class AccumulateGrad:

@@ -49,7 +49,7 @@ class _GradMode:
 
 
 class no_grad(_GradMode):  # noqa: N801
-    """Disable graph recording in the block or decorated function (``@no_grad`` or ``@no_grad()``)."""
+    """Disable graph recording in the block or decorated function (``@no_grad``/``@no_grad()``)."""
 
     def __new__(cls, orig_func=None):
         obj = super().__new__(cls)

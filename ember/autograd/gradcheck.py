@@ -16,6 +16,10 @@ def _outputs(fn, inputs):
     return (out,) if isinstance(out, Tensor) else tuple(o for o in out if isinstance(o, Tensor))
 
 
+def _flat_outputs(fn, inputs) -> np.ndarray:
+    return np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)])
+
+
 def _numerical_jacobian(fn, inputs, idx, out_sizes, eps):
     """Columns d(outputs)/d(inputs[idx][j]) by central differences, shape (n_in, total_out)."""
     x = inputs[idx]
@@ -24,9 +28,9 @@ def _numerical_jacobian(fn, inputs, idx, out_sizes, eps):
     for j in range(flat.size):
         orig = flat[j]
         flat[j] = orig + eps
-        plus = np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)])
+        plus = _flat_outputs(fn, inputs)
         flat[j] = orig - eps
-        minus = np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)])
+        minus = _flat_outputs(fn, inputs)
         flat[j] = orig
         jac[j] = (plus - minus) / (2 * eps)
     return jac

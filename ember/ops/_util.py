@@ -32,7 +32,9 @@ def canonical_dims(dim, ndim: int, op: str) -> tuple:
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted(canonical_dim(d, ndim, op) for d in dim))
         if len(set(axes)) != len(axes):
-            raise RuntimeError(f"{op}(): dim {tuple(dim)} appears multiple times in the list of dims")
+            raise RuntimeError(
+                f"{op}(): dim {tuple(dim)} appears multiple times in the list of dims"
+            )
         return axes
     d = canonical_dim(dim, ndim, op)
     return (d,) if ndim else ()

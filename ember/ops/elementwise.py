@@ -12,14 +12,22 @@ import numpy as np
 from ember import _dtype
 from ember._tensor import Tensor
 from ember.autograd.function import Function
-from ember.ops._util import check_operand, float_input, promote
+from ember.ops._util import check_operand, float_input, promote, shape_str
+
+# NOTE: NumPy ufuncs return NumPy scalars, not arrays, for 0-d inputs; every forward below wraps
+# its result in np.asarray so a tensor's storage is always an ndarray (in-place ops write into it).
+
+
+def _scalar(x) -> bool:
+    """A number operand (Python or NumPy scalar) as forward sees it; tensors arrive as ndarrays."""
+    return not isinstance(x, np.ndarray)
 
 
 # -- binary arithmetic ---------------------------------------------------------------------------
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return np.add(a, b)
+        return np.asarray(np.add(a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -29,7 +37,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return np.subtract(a, b)
+        return np.asarray(np.subtract(a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -39,22 +47,33 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return np.multiply(a, b)
+        # a number operand is kept on ctx: the backward of ``t * 2`` never reads ``t``, so it
+        # survives later in-place changes of ``t`` (as in PyTorch)
+        ctx.const_a = a if _scalar(a) else None
+        ctx.const_b = b if _scalar(b) else None
+        return np.asarray(np.multiply(a, b))
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
+        if ctx.const_b is not None and not need_b:
+            return grad * ctx.const_b, None  # d(a c)/da = c
+        if ctx.const_a is not None and not need_a:
+            return None, grad * ctx.const_a  # d(c b)/db = c
+        a, b = ctx.inputs
         return (grad * b if need_a else None), (grad * a if need_b else None)  # d(ab) = b da + a db
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return np.true_divide(a, b)
+        ctx.const = b if _scalar(b) else None  # t / c: backward needs only c (see Mul)
+        return np.asarray(np.true_divide(a, b))
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.const is not None and not ctx.needs_input_grad[1]:
+            return grad / ctx.const, None  # d(a/c)/da = 1/c
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
         ga = grad / b if need_a else None  # d(a/b)/da = 1/b
@@ -65,7 +84,7 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return np.power(a, b)
+        return np.asarray(np.power(a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -74,42 +93,103 @@ class Pow(Function):
         ga = gb = None
         if need_a:
             ga = grad * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
+            if np.any(_raw(b) == 0):  # NOTE: 0 * 0^-1 is nan; PyTorch takes 0 where b == 0
+                ga = where(b == 0, 0.0, ga)
         if need_b:
-            # d(a^b)/db = a^b ln a, taken as 0 where a == 0 (PyTorch's convention)
             out = ctx.output
             base = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, out._data.dtype))
-            gb = where(base == 0, 0.0, grad * out * log(base))
+            gb = grad * out * log(base)  # d(a^b)/db = a^b ln a
+            if np.any(base._data == 0):  # NOTE: 0 * -inf is nan; PyTorch: 0 where a == 0, b >= 0
+                gb = where(logical_and(base == 0, b >= 0), 0.0, gb)
         return ga, gb
 
 
 class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return np.remainder(a, b)
+        return np.asarray(np.remainder(a, b))
 
     @staticmethod
     def backward(ctx, grad):
+        if not ctx.needs_input_grad[1]:
+            return grad, None  # d(a mod b)/da = 1
         a, b = ctx.inputs
         # a mod b = a - floor(a/b) b: d/da = 1, d/db = -floor(a/b)
-        gb = -grad * floor(a / b) if ctx.needs_input_grad[1] else None
-        return grad, gb
+        return grad, -grad * floor(a / b)
 
 
 def _binary(cls, a, b, name):
     a, b = promote(a, b, name)
-    return cls.apply(a, b)
+    return _apply(cls, name, a, b)
+
+
+def _apply(cls, name, *operands):
+    """``cls.apply(*operands)``; a NumPy broadcasting failure becomes PyTorch's RuntimeError."""
+    try:
+        return cls.apply(*operands)
+    except ValueError:
+        _check_broadcast(name, *operands)
+        raise
+
+
+def _check_broadcast(name, *operands):
+    shapes = [np.shape(_raw(x)) for x in operands]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        pass
+    else:
+        return
+    if len(shapes) == 2:
+        sa, sb = shapes
+        for d in range(1, min(len(sa), len(sb)) + 1):
+            if sa[-d] != sb[-d] and sa[-d] != 1 and sb[-d] != 1:
+                dim = max(len(sa), len(sb)) - d
+                raise RuntimeError(
+                    f"{name}(): the size of tensor a ({sa[-d]}) must match the size of tensor b "
+                    f"({sb[-d]}) at non-singleton dimension {dim}; shapes {shape_str(sa)} and "
+                    f"{shape_str(sb)}") from None
+    raise RuntimeError(f"{name}(): shapes {', '.join(shape_str(sh) for sh in shapes)} cannot be "
+                       "broadcast together") from None
+
+
+def _dtype_kind(x) -> str:
+    return (x._data if isinstance(x, Tensor) else np.asarray(x)).dtype.kind
+
+
+def _bool_tensor(x) -> bool:
+    return isinstance(x, Tensor) and x._data.dtype.kind == "b"
+
+
+def _result_kind(a, b) -> str:
+    """NumPy kind ('b', 'i', 'u', 'f') of the promoted dtype of a binary op's operands."""
+    return _dtype.result_type(_raw(a), _raw(b)).kind
+
+
+def _check_alpha(input, other, alpha, name):
+    if _result_kind(input, other) in "biu" and isinstance(alpha, float):
+        raise RuntimeError(
+            f"{name}(): for integral input tensors, argument alpha must not be a floating point "
+            f"number (got alpha={alpha})")
 
 
 def add(input, other, *, alpha=1):
     if alpha != 1:
+        _check_alpha(input, other, alpha, "add")
         other = mul(other, alpha)
     return _binary(Add, input, other, "add")
 
 
 def sub(input, other, *, alpha=1):
     if alpha != 1:
+        _check_alpha(input, other, alpha, "sub")
         other = mul(other, alpha)
-    return _binary(Sub, input, other, "sub")
+    a, b = promote(input, other, "sub")
+    if (_bool_tensor(a) or _bool_tensor(b)) and _result_kind(a, b) == "b":
+        raise RuntimeError(
+            "sub(): Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead.")
+    return _apply(Sub, "sub", a, b)
 
 
 def mul(input, other):
@@ -119,15 +199,17 @@ def mul(input, other):
 def div(input, other, *, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        return trunc(div(input, other)).to(promote(input, other, "div")[0].dtype)
+    if rounding_mode == "trunc":  # back to the operands' dtype: int // int stays int
+        return trunc(div(input, other)).to(_dtype.result_type(_raw(input), _raw(other)))
     if rounding_mode is not None:
-        raise ValueError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise RuntimeError(
+            f"div(): expected rounding_mode to be one of None, 'trunc' or 'floor', "
+            f"got {rounding_mode!r}")
     a, b = promote(input, other, "div")
     if not isinstance(a, Tensor) or a._data.dtype.kind != "f":  # integer true division -> float
         fdt = _dtype.get_default_dtype()
         a, b = promote(_as_float(a, fdt), _as_float(b, fdt), "div")
-    return Div.apply(a, b)
+    return _apply(Div, "div", a, b)
 
 
 def _as_float(x, fdt):
@@ -139,31 +221,45 @@ def _as_float(x, fdt):
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch name
-    return _binary(Pow, input, exponent, "pow")
+    a, b = promote(input, exponent, "pow")
+    if _result_kind(a, b) in "iu" and np.any(_raw(b) < 0):
+        raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
+    return _apply(Pow, "pow", a, b)
+
+
+def _check_int_divisor(a, b, name):
+    if _result_kind(a, b) in "biu" and np.any(_raw(b) == 0):
+        raise RuntimeError(f"{name}(): ZeroDivisionError (integer division by zero)")
 
 
 def remainder(input, other):
-    return _binary(Remainder, input, other, "remainder")
+    a, b = promote(input, other, "remainder")
+    _check_int_divisor(a, b, "remainder")
+    return _apply(Remainder, "remainder", a, b)
 
 
 def floor_divide(input, other):
     """Division rounded toward minus infinity; not differentiable (as in PyTorch)."""
-    a, b = promote(input, other, "floor_divide")
-    return _const(np.floor_divide(_raw(a), _raw(b)))
+    _check_int_divisor(input, other, "floor_divide")
+    return _compare(np.floor_divide, input, other, "floor_divide")
 
 
 def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(
+            "neg(): Negation, the `-` operator, on a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     return Neg.apply(input)
 
 
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.negative(x)
+        return np.asarray(np.negative(x))
 
     @staticmethod
     def backward(ctx, grad):
-        return -grad
+        return -grad  # d(-x) = -1
 
 
 def _raw(x):
@@ -178,7 +274,7 @@ def _const(arr) -> Tensor:
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.exp(x)
+        return np.asarray(np.exp(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -188,7 +284,7 @@ class Exp(Function):
 class Log(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.log(x)
+        return np.asarray(np.log(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -198,7 +294,7 @@ class Log(Function):
 class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.log1p(x)
+        return np.asarray(np.log1p(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -208,7 +304,7 @@ class Log1p(Function):
 class Log2(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.log2(x)
+        return np.asarray(np.log2(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -218,7 +314,7 @@ class Log2(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.sqrt(x)
+        return np.asarray(np.sqrt(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -228,7 +324,7 @@ class Sqrt(Function):
 class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        return 1.0 / np.sqrt(x)
+        return np.asarray(1.0 / np.sqrt(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -239,7 +335,7 @@ class Rsqrt(Function):
 class Sin(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.sin(x)
+        return np.asarray(np.sin(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -249,7 +345,7 @@ class Sin(Function):
 class Cos(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.cos(x)
+        return np.asarray(np.cos(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -259,7 +355,7 @@ class Cos(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.tanh(x)
+        return np.asarray(np.tanh(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,7 +367,7 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         # NOTE: 0.5 * (1 + tanh(x/2)) never overflows, unlike 1 / (1 + exp(-x)).
-        out = np.tanh(x * 0.5)
+        out = np.asarray(np.tanh(x * 0.5))
         out *= 0.5
         out += 0.5
         return out
@@ -286,7 +382,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.mask = x > 0
-        return np.multiply(x, ctx.mask)
+        return np.asarray(np.maximum(x, 0))  # not x * mask: that gives -0.0 for negative x
 
     @staticmethod
     def backward(ctx, grad):
@@ -297,7 +393,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.sign = np.sign(x)
-        return np.abs(x)
+        return np.asarray(np.abs(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -309,11 +405,11 @@ class PiecewiseConstant(Function):
 
     @staticmethod
     def forward(ctx, x, fn, kwargs):
-        return fn(x, **kwargs)
+        return np.asarray(fn(x, **kwargs))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0, None, None
+        return grad * 0, None, None  # flat almost everywhere: derivative 0
 
 
 def exp(input):
@@ -365,29 +461,35 @@ def abs(input):  # noqa: A001 - PyTorch name
 
 
 def square(input):
+    if input._data.dtype.kind == "b":  # PyTorch: bool ** 2 is int64
+        input = cast(input, _dtype.int64)
     return mul(input, input)
 
 
 def sign(input):
+    if input._data.dtype.kind == "b":
+        return clone(input)
     return PiecewiseConstant.apply(input, np.sign, {})
 
 
+# integer inputs are already whole: a copy (never the input itself, which a later in-place op
+# on the result would change too)
 def floor(input):
-    return PiecewiseConstant.apply(input, np.floor, {}) if _is_float(input) else input
+    return PiecewiseConstant.apply(input, np.floor, {}) if _is_float(input) else clone(input)
 
 
 def ceil(input):
-    return PiecewiseConstant.apply(input, np.ceil, {}) if _is_float(input) else input
+    return PiecewiseConstant.apply(input, np.ceil, {}) if _is_float(input) else clone(input)
 
 
 def trunc(input):
-    return PiecewiseConstant.apply(input, np.trunc, {}) if _is_float(input) else input
+    return PiecewiseConstant.apply(input, np.trunc, {}) if _is_float(input) else clone(input)
 
 
 def round(input, *, decimals: int = 0):  # noqa: A001 - PyTorch name
     """Round half to even, like PyTorch."""
     if not _is_float(input):
-        return input
+        return clone(input)
     return PiecewiseConstant.apply(input, np.round, {"decimals": decimals})
 
 
@@ -405,7 +507,7 @@ class Clamp(Function):
         if hi is not None:
             mask &= x <= hi
         ctx.mask = mask
-        return np.clip(x, lo, hi)
+        return np.asarray(np.clip(x, lo, hi))
 
     @staticmethod
     def backward(ctx, grad):
@@ -416,11 +518,13 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch names
     if min is None and max is None:
         raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # where() hands the whole gradient to the side it picks, so on ties (x == bound) x gets
+        # it, as in PyTorch (maximum/minimum would split it in halves)
         out = input
         if min is not None:
-            out = maximum(out, min)
+            out = where(lt(out, min), min, out)
         if max is not None:
-            out = minimum(out, max)
+            out = where(gt(out, max), max, out)
         return out
     check_operand(min if min is not None else max, "clamp")
     if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
@@ -431,31 +535,36 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch names
 clip = clamp
 
 
+def _shares(a_loses, b_loses, tie):
+    """Gradient shares of maximum/minimum (PyTorch's rule): 1 to the winner, 1/2 each on ties,
+    and 1 to both where a NaN makes the comparison unordered."""
+    return 1.0 - a_loses - 0.5 * tie, 1.0 - b_loses - 0.5 * tie
+
+
 class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = np.maximum(a, b)
-        # share of the gradient that goes to a: 1 where a > b, 1/2 on ties, 0 otherwise
-        ctx.share = (a > b) + 0.5 * (a == b)
-        return out
+        ctx.shares = _shares(a < b, a > b, a == b)
+        return np.asarray(np.maximum(a, b))
 
     @staticmethod
     def backward(ctx, grad):
-        share = ctx.share.astype(grad._data.dtype, copy=False)
-        return grad * share, grad * (1 - share)
+        dt = grad._data.dtype
+        sa, sb = (np.asarray(s, dt) for s in ctx.shares)
+        return grad * sa, grad * sb  # d max(a, b) = da where a wins, db where b wins
 
 
 class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = np.minimum(a, b)
-        ctx.share = (a < b) + 0.5 * (a == b)
-        return out
+        ctx.shares = _shares(a > b, a < b, a == b)
+        return np.asarray(np.minimum(a, b))
 
     @staticmethod
     def backward(ctx, grad):
-        share = ctx.share.astype(grad._data.dtype, copy=False)
-        return grad * share, grad * (1 - share)
+        dt = grad._data.dtype
+        sa, sb = (np.asarray(s, dt) for s in ctx.shares)
+        return grad * sa, grad * sb  # d min(a, b) = da where a wins, db where b wins
 
 
 def maximum(input, other):
@@ -470,7 +579,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
-        return np.where(cond, a, b)
+        return np.asarray(np.where(cond, a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -482,7 +591,7 @@ class Where(Function):
 
 
 def where(condition, input=None, other=None):
-    """``where(cond, a, b)`` selects elementwise; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``."""
+    """``where(cond, a, b)`` selects; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``"""
     if input is None and other is None:
         from ember.ops.index import nonzero
 
@@ -491,7 +600,7 @@ def where(condition, input=None, other=None):
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where(): expected condition to be a boolean tensor, got {cond.dtype}")
     a, b = promote(input, other, "where")
-    return Where.apply(cond, a, b)
+    return _apply(Where, "where", cond, a, b)
 
 
 def lerp(input, end, weight):
@@ -504,6 +613,12 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
+    if _dtype_kind(tensor1) in "biu" and _dtype_kind(tensor2) in "biu":
+        raise RuntimeError(
+            "addcdiv(): Integer division with addcdiv is no longer supported, and in a future "
+            "release addcdiv will perform a true division of tensor1 and tensor2. Use "
+            "addcdiv(input, tensor1.float(), tensor2, value=value) or "
+            "input + value * (tensor1 / tensor2) instead.")
     return add(input, mul(div(tensor1, tensor2), value))
 
 
@@ -530,7 +645,7 @@ class Clone(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad  # identity
 
 
 def clone(input):
@@ -542,7 +657,11 @@ def _compare(fn, a, b, name):
     if b is None or a is None:
         return None
     a, b = promote(a, b, name)
-    return _const(fn(_raw(a), _raw(b)))
+    try:
+        return _const(fn(_raw(a), _raw(b)))
+    except ValueError:
+        _check_broadcast(name, a, b)
+        raise
 
 
 def eq(input, other):
@@ -589,7 +708,8 @@ def logical_not(input):
 
 def _integral(x, name):
     if isinstance(x, Tensor) and x._data.dtype.kind == "f":
-        raise TypeError(f"{name}(): only integer and boolean tensors are supported, got {x.dtype!r}")
+        raise TypeError(
+            f"{name}(): only integer and boolean tensors are supported, got {x.dtype!r}")
 
 
 def bitwise_not(input):

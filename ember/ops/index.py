@@ -19,8 +19,18 @@ def _convert_key(key, op: str):
     for k in items:
         if isinstance(k, Tensor):
             k = k._data
+        elif isinstance(k, (bool, np.bool_)):
+            k = np.asarray(k)  # a bool scalar is a 0-d mask: a copy with a new dim of 1 or 0
         elif isinstance(k, list):
-            k = np.asarray(k)
+            k = np.asarray(k) if k else np.zeros(0, np.int64)  # x[[]] selects nothing
+        elif isinstance(k, slice) and k.step is not None and int(k.step) <= 0:
+            if int(k.step) == 0:
+                raise ValueError(f"{op}: slice step cannot be zero")
+            raise ValueError(f"{op}: step must be greater than zero (got slice step {k.step})")
+        if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu" and (
+            k.dtype != np.uint8
+        ):
+            k = int(k)  # a 0-d integer tensor selects like an int (a view), as in PyTorch
         if isinstance(k, np.ndarray):
             if k.dtype.kind == "f":
                 raise IndexError(
@@ -42,11 +52,15 @@ def _convert_key(key, op: str):
 
 
 def _index_error(exc: Exception, shape, op: str):
-    msg = str(exc).replace("axis", "dimension")
-    return IndexError(f"{op}: {msg} (indexing a tensor of shape {shape_str(shape)})")
+    """NumPy's complaint in PyTorch's words: IndexError for bad indices, RuntimeError for a value
+    that does not broadcast (NumPy's ValueError)."""
+    msg = str(exc).replace("axis", "dimension").replace("array", "tensor")
+    kind = RuntimeError if isinstance(exc, ValueError) else IndexError
+    return kind(f"{op}: {msg} (indexing a tensor of shape {shape_str(shape)})")
 
 
 class GetItem(Function):
+    saves_inputs = ()  # backward reads no input values
     is_view = True
 
     @staticmethod
@@ -56,10 +70,13 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # d x[key] = grad placed at key in zeros
         return IndexAccumulate.apply(grad, ctx.inputs[1], ctx.in_shape, False), None
 
 
 class AdvancedGetItem(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, x, key):
         ctx.in_shape = x.shape
@@ -67,12 +84,14 @@ class AdvancedGetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # d x[idx] = grad added at idx into zeros (repeated indices accumulate)
         return IndexAccumulate.apply(grad, ctx.inputs[1], ctx.in_shape, True), None
 
 
 class IndexAccumulate(Function):
     """Scatter ``grad`` into zeros at ``key`` (getitem's backward); repeated indices add up."""
 
+    saves_inputs = ()  # backward reads no input values
     @staticmethod
     def forward(ctx, g, key, shape, advanced):
         out = np.zeros(shape, dtype=g.dtype)
@@ -85,6 +104,7 @@ class IndexAccumulate(Function):
     @staticmethod
     def backward(ctx, grad):
         key, advanced = ctx.inputs[1], ctx.inputs[3]
+        # linear, adjoint of getitem: d accumulate = read grad back at key
         return (AdvancedGetItem if advanced else GetItem).apply(grad, key), None, None, None
 
 
@@ -92,11 +112,13 @@ def getitem(input, key):
     key, advanced = _convert_key(key, "index")
     try:
         return (AdvancedGetItem if advanced else GetItem).apply(input, key)
-    except IndexError as exc:
+    except (IndexError, ValueError) as exc:
         raise _index_error(exc, input._data.shape, "index") from None
 
 
 class IndexPut(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, x, key, value, accumulate):
         out = x.copy()
@@ -110,8 +132,9 @@ class IndexPut(Function):
     def backward(ctx, grad):
         key, accumulate = ctx.inputs[1], ctx.inputs[3]
         need_x, need_v = ctx.needs_input_grad[0], ctx.needs_input_grad[2]
-        # overwritten positions receive no gradient from the old values
+        # d x: identity, except overwritten positions (no gradient from the old values)
         gx = (grad if accumulate else IndexPut.apply(grad, key, 0.0, False)) if need_x else None
+        # d value: grad read at key (summed over broadcast dims by the engine)
         gv = getitem(grad, key) if need_v else None
         return gx, None, gv, None
 
@@ -124,30 +147,58 @@ def _value_array(value, dtype, op):
     raise TypeError(f"{op}: can't assign a {type(value).__name__} to a tensor")
 
 
-def index_put(input, indices, values, accumulate: bool = False):
-    key, _ = _convert_key(tuple(indices), "index_put")
-    value = _value_array(values, input._data.dtype, "index_put")
+def _put(input, key, values, accumulate: bool, op: str):
+    """``input`` with ``values`` written (or added) at ``key``; values cast to input's dtype."""
+    key, _ = _convert_key(key, op)
+    value = _value_array(values, input._data.dtype, op)
     if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
         value = value.to(input.dtype)
     try:
         return IndexPut.apply(input, key, value, accumulate)
     except (IndexError, ValueError) as exc:
-        raise _index_error(exc, input._data.shape, "index_put") from None
+        raise _index_error(exc, input._data.shape, op) from None
+
+
+def index_put(input, indices, values, accumulate: bool = False):
+    """Out-of-place ``index_put``: ``indices`` is a tuple of index tensors."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(
+            f"index_put(): argument 'indices' must be a tuple of Tensors, not "
+            f"{type(indices).__name__}"
+        )
+    for i, t in enumerate(indices):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"index_put(): expected Tensor as element {i} in argument 'indices', but got "
+                f"{type(t).__name__}"
+            )
+    key = tuple(indices)
+    _convert_key(key, "index_put")  # index dtypes are checked first, as in PyTorch
+    if isinstance(values, Tensor) and values._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"index_put(): Index put requires the source and destination dtypes match, got "
+            f"{input.dtype} for the destination and {values.dtype} for the source."
+        )
+    return _put(input, key, values, accumulate, "index_put")
+
+
+def _setitem_put(input, key, value):
+    return _put(input, key, value, False, "__setitem__")
 
 
 def setitem(input, key, value):
     """``input[key] = value``: recorded like PyTorch's index_put_ when a gradient is involved."""
     from ember.ops.inplace import apply_inplace
 
-    key_tuple = key if isinstance(key, tuple) else (key,)
-    apply_inplace(input, "__setitem__", index_put, key_tuple, value)
+    apply_inplace(input, "__setitem__", _setitem_put, key, value)
 
 
 # -- gather / scatter ----------------------------------------------------------------------------
 def _check_index(input, dim, index, op, other=None):
-    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
-        got = index.dtype if isinstance(index, Tensor) else type(index).__name__
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {got}")
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype}")
     n = input._data.ndim
     d = canonical_dim(dim, n, op)
     if index._data.ndim != n and not (n == 0 and index._data.ndim <= 1):
@@ -159,21 +210,23 @@ def _check_index(input, dim, index, op, other=None):
         if i != d and a > b:
             raise RuntimeError(
                 f"{op}(): Size does not match at dimension {i} expected index "
-                f"{shape_str(index._data.shape)} to be smaller than self "
+                f"{shape_str(index._data.shape)} to be no larger than self "
                 f"{shape_str(input._data.shape)} apart from dimension {d}"
             )
     if other is not None:
         for i, (a, b) in enumerate(zip(index._data.shape, other._data.shape)):
             if a > b:
                 raise RuntimeError(
-                    f"{op}(): Expected index {shape_str(index._data.shape)} to be smaller than "
-                    f"src {shape_str(other._data.shape)} at dimension {i}"
+                    f"{op}(): Expected index {shape_str(index._data.shape)} to be no larger "
+                    f"than src {shape_str(other._data.shape)} at dimension {i}"
                 )
     idx = index._data
     size = input._data.shape[d] if n else 1
-    if idx.size and (idx.min() < -size or idx.max() >= size):
+    if idx.size and (idx.min() < 0 or idx.max() >= size):  # PyTorch refuses negative indices
         bad = idx.max() if idx.max() >= size else idx.min()
-        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {size}")
+        raise RuntimeError(
+            f"{op}(): index {bad} is out of bounds for dimension {d} with size {size}"
+        )
     return d
 
 
@@ -185,6 +238,8 @@ def _full_index(index: np.ndarray, dim: int):
 
 
 class Gather(Function):
+    saves_inputs = (2,)  # backward reads the index only
+
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.in_shape = x.shape
@@ -194,10 +249,12 @@ class Gather(Function):
     def backward(ctx, grad):
         _, dim, index = ctx.inputs
         zeros = Tensor._make(np.zeros(ctx.in_shape, dtype=grad._data.dtype))
-        return scatter_add(zeros, dim, index, grad), None, None  # d gather = scatter-add
+        return ScatterAdd.apply(zeros, dim, index, grad), None, None  # d gather = scatter-add
 
 
 class ScatterAdd(Function):
+    saves_inputs = (2,)  # backward reads the index only
+
     @staticmethod
     def forward(ctx, x, dim, index, src):
         out = x.copy()
@@ -209,11 +266,14 @@ class ScatterAdd(Function):
         _, dim, index, src = ctx.inputs
         gs = None
         if ctx.needs_input_grad[3]:
-            gs = _pad_to(gather(grad, dim, index), src._data.shape)
-        return grad, None, None, gs
+            # d src = grad read where src was added; src beyond the index's shape is unused (0)
+            gs = _pad_to(Gather.apply(grad, dim, index), src._data.shape)
+        return grad, None, None, gs  # d x = identity
 
 
 class Scatter(Function):
+    saves_inputs = (2,)  # backward reads the index only
+
     @staticmethod
     def forward(ctx, x, dim, index, src):
         out = x.copy()
@@ -225,10 +285,12 @@ class Scatter(Function):
     @staticmethod
     def backward(ctx, grad):
         _, dim, index, src = ctx.inputs
+        # d x: identity except at the overwritten positions
         gx = Scatter.apply(grad, dim, index, 0.0) if ctx.needs_input_grad[0] else None
         gs = None
         if ctx.needs_input_grad[3]:
-            gs = _pad_to(gather(grad, dim, index), src._data.shape)
+            # d src = grad read where src was written; src beyond the index's shape is unused
+            gs = _pad_to(Gather.apply(grad, dim, index), src._data.shape)
         return gx, None, None, gs
 
 
@@ -244,6 +306,9 @@ def _pad_to(g, shape):
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
     d = _check_index(input, dim, index, "gather")
+    if input._data.ndim == 0:  # 0-d: the one element, at the index's shape
+        return sh.reshape(Gather.apply(sh.reshape(input, (1,)), 0, sh.reshape(index, (-1,))),
+                          index._data.shape)
     return Gather.apply(input, d, index)
 
 
@@ -308,13 +373,8 @@ def masked_fill(input, mask, value):
         value = value.to(input.dtype)
     else:
         value = np.asarray(value, dtype=input._data.dtype)
-    out = Where.apply(m, value, input)
-    if out._data.shape != input._data.shape:
-        raise RuntimeError(
-            f"masked_fill(): the mask of shape {shape_str(m.shape)} would broadcast the input of "
-            f"shape {shape_str(input._data.shape)}"
-        )
-    return out
+    # out of place, the result takes the broadcast shape of input and mask (as in PyTorch)
+    return Where.apply(m, value, input)
 
 
 def masked_select(input, mask):
@@ -325,14 +385,40 @@ def masked_select(input, mask):
     return getitem(x, m._data)
 
 
+def _wrap_negative(index: Tensor, size: int) -> Tensor:
+    """take_along_dim(dim=d) counts negative indices from the end, as PyTorch's does (gather and
+    the flattened form refuse them)."""
+    idx = index._data
+    if idx.size and idx.min() < 0:
+        return Tensor._make(np.where(idx < 0, idx + size, idx))
+    return index
+
+
 def take_along_dim(input, indices, dim=None):
+    if not isinstance(indices, Tensor) or indices._data.dtype != np.int64:
+        got = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
+        raise RuntimeError(f"take_along_dim(): dtype of indices should be int64 (Long), got {got}")
     if dim is None:
         return gather(sh.reshape(input, (-1,)), 0, sh.reshape(indices, (-1,)))
     d = canonical_dim(dim, input._data.ndim, "take_along_dim")
+    indices = _wrap_negative(indices, input._data.shape[d])
+    if indices._data.ndim != input._data.ndim:
+        raise RuntimeError(
+            f"take_along_dim(): input and indices should have the same number of dimensions, "
+            f"but got {input._data.ndim} dimensions for input (shape "
+            f"{shape_str(input._data.shape)}), and {indices._data.ndim} dimensions for indices "
+            f"(shape {shape_str(indices._data.shape)})"
+        )
     shape_in = list(input._data.shape)
     shape_idx = list(indices._data.shape)
     shape_in[d] = shape_idx[d] = 1
-    common = np.broadcast_shapes(tuple(shape_in), tuple(shape_idx))
+    try:
+        common = np.broadcast_shapes(tuple(shape_in), tuple(shape_idx))
+    except ValueError:
+        raise RuntimeError(
+            f"take_along_dim(): input of shape {shape_str(input._data.shape)} and indices of "
+            f"shape {shape_str(indices._data.shape)} do not broadcast outside dimension {d}"
+        ) from None
     x = sh.expand(input, tuple(s if i != d else input._data.shape[d] for i, s in enumerate(common)))
     idx = sh.expand(indices, tuple(s if i != d else indices._data.shape[d]
                                    for i, s in enumerate(common)))
@@ -340,11 +426,16 @@ def take_along_dim(input, indices, dim=None):
 
 
 def nonzero(input, *, as_tuple: bool = False):
-    idx = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
+    x = input._data
+    if x.ndim == 0:  # PyTorch: (1, 0) or (0, 0) as a matrix; as a tuple, one index like 1-D
+        hit = bool(x)
+        if as_tuple:
+            return (Tensor._make(np.zeros(int(hit), np.int64)),)
+        return Tensor._make(np.zeros((int(hit), 0), np.int64))
+    idx = np.nonzero(x)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
-    return Tensor._make(np.stack(idx, axis=1).astype(np.int64) if idx else
-                        np.zeros((0, 0), np.int64))
+    return Tensor._make(np.stack(idx, axis=1).astype(np.int64))
 
 
 def argwhere(input):
@@ -352,7 +443,41 @@ def argwhere(input):
 
 
 def index_add(input, dim: int, index, source, *, alpha=1):
-    d = canonical_dim(dim, input._data.ndim, "index_add")
-    key = (slice(None),) * d + (index._data,)
+    n = input._data.ndim
+    d = canonical_dim(dim, n, "index_add")
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+        got = index.dtype if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"index_add(): Expected dtype int32/int64 for index but got: {got}")
+    if index._data.ndim > 1:
+        raise IndexError(
+            f"index_add(): Index is supposed to be a vector, but got shape "
+            f"{shape_str(index._data.shape)}"
+        )
+    if not isinstance(source, Tensor) or source._data.dtype != input._data.dtype:
+        got = source.dtype if isinstance(source, Tensor) else type(source).__name__
+        raise RuntimeError(
+            f"index_add(): self ({input.dtype}) and source ({got}) must have the same scalar type"
+        )
+    idx = index._data.reshape(-1)
+    s_shape, x_shape = source._data.shape, input._data.shape
+    if len(s_shape) != n or any(a != b for i, (a, b) in enumerate(zip(s_shape, x_shape)) if i != d):
+        raise RuntimeError(
+            f"index_add(): source tensor shape must match self tensor shape, excluding the "
+            f"specified dimension. Got self.shape = {list(x_shape)} source.shape = {list(s_shape)}"
+        )
+    n_src = s_shape[d] if n else 1
+    if n_src != idx.size:
+        raise RuntimeError(
+            f"index_add(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+            f"({n_src}), for dim: {d}"
+        )
+    size = x_shape[d] if n else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx.max() if idx.max() >= size else idx.min()
+        raise RuntimeError(f"index_add(): index {bad} is out of bounds for dimension {d} "
+                           f"with size {size}")
     src = source if alpha == 1 else source * alpha
+    if n == 0:
+        return input + src  # the single element, once
+    key = (slice(None),) * d + (idx,)
     return IndexPut.apply(input, key, src, True)

@@ -53,21 +53,92 @@ def _write(t: Tensor, arr: np.ndarray, name: str) -> None:
 def apply_inplace(t: Tensor, name: str, op, *args) -> Tensor:
     """Make ``t`` hold ``op(t, *args)``, recording it for autograd when needed."""
     if _needs_record(t, args):
+        view_of = t.__dict__.get("_view_of") if t.grad_fn is not None else None
+        if view_of is not None:
+            return _inplace_on_view(t, view_of, name, op, args)
         old = Tensor._make(t._data.copy(), t.requires_grad, t.grad_fn, t._out_idx)
         result = op(old, *args)
         _write(t, result._data, name)
-        node = result.grad_fn
-        t.requires_grad = True
-        t.grad_fn = node
-        t._out_idx = result._out_idx
-        if node is not None:  # the node's output is now t's storage, guarded by t's counter
-            node._out_data = t._data
-            node._out_vc = t._vc
-            node._out_version = [t._vc[0]]
+        _rebind(t, result)
         return t
     result = op(t.detach(), *args)
     _write(t, result._data, name)
     return t
+
+
+def _rebind(t: Tensor, result: Tensor) -> None:
+    """Make ``t`` the output of ``result``'s node; the node now reads t's storage and counter."""
+    node = result.grad_fn
+    t.requires_grad = True
+    t.grad_fn = node
+    t._out_idx = result._out_idx
+    if node is not None:
+        node._out_data = t._data
+        node._out_vc = t._vc
+        node._out_version = [t._vc[0]]
+
+
+def _inplace_on_view(t: Tensor, view_of, name: str, op, args) -> Tensor:
+    """An in-place op on a view: the base gets a CopySlices node and the view is re-derived."""
+    base, steps = view_of
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            f"{name}: a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. (Wrap the update in `with ember.no_grad():`.)"
+        )
+    if steps is None:
+        raise RuntimeError(
+            f"{name}: in-place operation on an output of split/chunk/unbind that is part of the "
+            "autograd graph is not supported; clone() it first or use an out-of-place op"
+        )
+    old_view = Tensor._make(t._data.copy(), True, t.grad_fn, t._out_idx)
+    new_view = op(old_view, *args)
+    if new_view._data.shape != t._data.shape:
+        _write(t, new_view._data, name)  # raises the shape error
+    old_base = Tensor._make(base._data.copy(), base.requires_grad, base.grad_fn, base._out_idx)
+    new_base = CopySlices.apply(old_base, new_view.to(base.dtype), steps)
+    _write(base, new_base._data, name)
+    _rebind(base, new_base)
+    regenerated = _replay(base, steps)  # t is again a view of the (new) base
+    t.grad_fn = regenerated.grad_fn
+    t._out_idx = regenerated._out_idx
+    t.requires_grad = True
+    return t
+
+
+def _replay(x, steps):
+    """Apply recorded view steps to a Tensor (recorded) or an array (raw)."""
+    for cls, extra, kwargs in steps:
+        if isinstance(x, Tensor):
+            x = cls.apply(x, *extra, **kwargs)
+        else:
+            raw = [a._data if isinstance(a, Tensor) else a for a in extra]
+            x = cls.forward(cls.__new__(cls), x, *raw, **kwargs)
+    return x
+
+
+class CopySlices(Function):
+    """``base`` with the region that ``steps`` views replaced by ``src`` (PyTorch's CopySlices)."""
+
+    saves_inputs = ()  # backward reads no input values
+    @staticmethod
+    def forward(ctx, base, src, steps):
+        out = base.copy()
+        region = _replay(out, steps)
+        if not np.shares_memory(region, out):
+            raise RuntimeError("in-place operation on a view that does not share storage")
+        region[...] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        steps = ctx.inputs[2]
+        need_base, need_src = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        zeros = Tensor._make(np.zeros((), dtype=grad._data.dtype))
+        # overwritten elements get no gradient from the old base; the new values get theirs
+        g_base = CopySlices.apply(grad, zeros, steps) if need_base else None
+        g_src = _replay(grad, steps) if need_src else None
+        return g_base, g_src, None
 
 
 def _ufunc_inplace(t: Tensor, ufunc, other, name: str, op) -> Tensor:
@@ -179,6 +250,7 @@ def copy_(t, src, non_blocking: bool = False):
 class Overwrite(Function):
     """``src`` broadcast and cast into the shape and dtype of ``x`` (fill_ and copy_)."""
 
+    saves_inputs = ()  # backward reads no input values
     @staticmethod
     def forward(ctx, x, src):
         ctx.src_dtype = np.asarray(src).dtype

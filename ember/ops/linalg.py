@@ -1,4 +1,5 @@
-"""Linear algebra: matmul (PyTorch's 1-D/2-D/batched/broadcast rules), mm, bmm, dot, outer, einsum."""
+"""Linear algebra: matmul (PyTorch's 1-D/2-D/batched/broadcast rules), mm, bmm, dot, outer,
+einsum."""
 
 from __future__ import annotations
 
@@ -119,11 +120,10 @@ def dot(input, other):
         raise RuntimeError(f"dot(): 1D tensors expected, but got {input._data.ndim}D and "
                            f"{other._data.ndim}D tensors")
     if input._data.shape != other._data.shape:
+        n, m = input._data.shape[0], other._data.shape[0]
         raise RuntimeError(
-            "dot(): inconsistent tensor size, expected tensor [{}] and src [{}] to have the same "
-            "number of elements, but got {} and {} elements respectively".format(
-                input._data.shape[0], other._data.shape[0], input._data.shape[0],
-                other._data.shape[0])
+            f"dot(): inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the "
+            f"same number of elements, but got {n} and {m} elements respectively"
         )
     return matmul(input, other)
 
@@ -148,6 +148,13 @@ def _parse_einsum(equation: str, shapes):
             f"einsum(): {len(inputs)} operands in the equation '{equation}' but {len(shapes)} "
             "tensors were given"
         )
+    bad = [c for c in eq.replace("->", "").replace("...", "")
+           if c != "," and c not in string.ascii_letters]
+    if bad:
+        raise RuntimeError(
+            f"einsum(): invalid subscript given at index {eq.index(bad[0])} in the equation "
+            f"string '{equation}', subscripts must be in [a-zA-Z]"
+        )
     used = set(c for c in eq if c.isalpha())
     spare = [c for c in string.ascii_letters if c not in used]
     n_ell = max((len(s) - (len(sub) - 3) for sub, s in zip(inputs, shapes) if "..." in sub),
@@ -166,6 +173,18 @@ def _parse_einsum(equation: str, shapes):
         expanded.append(sub)
     if arrow:
         out = rhs.replace("...", ell)
+        seen_in = set("".join(expanded))
+        for i, c in enumerate(out):
+            if c not in seen_in:
+                raise RuntimeError(
+                    f"einsum(): output subscript {c} does not appear in the equation for any "
+                    f"input operand (equation '{equation}')"
+                )
+            if c in out[:i]:
+                raise RuntimeError(
+                    f"einsum(): output subscript {c} appears more than once in the output "
+                    f"(equation '{equation}')"
+                )
     else:
         counts = {}
         for sub in expanded:
@@ -184,7 +203,7 @@ class Einsum(Function):
     @staticmethod
     def backward(ctx, grad):
         ops = ctx.inputs
-        return tuple(
+        return tuple(  # d out/d operand k = einsum of grad with every other operand
             _einsum_operand_grad(grad, ops, ctx.subs, ctx.out, k) if need else None
             for k, need in enumerate(ctx.needs_input_grad)
         )
@@ -222,7 +241,8 @@ def _einsum_operand_grad(grad, ops, subs, out, k):
     g = einsum(eq, *[o for _, o in terms])
     # a letter of size n here but 1 in every other operand broadcast: d out/d x is the same for
     # each of the n positions, so the size-1 result is expanded back (its sum is the engine's)
-    return g if g._data.shape == shape_k else sh.expand(g, shape_k)
+    full = np.broadcast_shapes(g._data.shape, shape_k)
+    return g if g._data.shape == full else sh.expand(g, full)
 
 
 def einsum(equation: str, *operands):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import collections
 
 import numpy as np
@@ -14,6 +15,13 @@ from ember.ops import shape as sh
 from ember.ops._util import canonical_dim, canonical_dims
 
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _dims(dim, ndim: int, op: str) -> tuple:
+    """Reduction axes; ``None`` and an empty list/tuple both mean every dim (as in PyTorch)."""
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dim = None
+    return canonical_dims(dim, ndim, op)
 
 
 def _kept_shape(shape, axes):
@@ -37,7 +45,7 @@ class Sum(Function):
 
 
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
-    axes = canonical_dims(dim, input._data.ndim, "sum")
+    axes = _dims(dim, input._data.ndim, "sum")
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else (
         np.int64 if input._data.dtype.kind in "biu" else None)
     return Sum.apply(input, axes, keepdim, np_dtype)
@@ -83,7 +91,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype!r}"
         )
-    axes = canonical_dims(dim, input._data.ndim, "mean")
+    axes = _dims(dim, input._data.ndim, "mean")
     count = 1
     for a in axes:
         count *= input._data.shape[a]
@@ -97,25 +105,55 @@ def _correction(correction, unbiased):
 
 
 def var(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
-    axes = canonical_dims(dim, input._data.ndim, "var")
+    """``sum((x - mean)^2) / (N - correction)`` over ``dim``; inf/nan when N <= correction."""
+    if isinstance(dim, bool):  # legacy ``var(unbiased)`` overload: var(x, False)
+        dim, unbiased = None, dim
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"var(): std and var only support floating point dtypes, got {input.dtype!r}")
+    axes = _dims(dim, input._data.ndim, "var")
     n = 1
     for a in axes:
         n *= input._data.shape[a]
     centered = ew.sub(input, mean(input, axes, keepdim=True))
-    return ew.div(sum(ew.mul(centered, centered), axes, keepdim),
-                  max(n - _correction(correction, unbiased), 0))
+    # NOTE: ``max`` is this module's reduction; the Python builtin is needed here.
+    denom = builtins.max(n - _correction(correction, unbiased), 0)
+    return ew.div(sum(ew.mul(centered, centered), axes, keepdim), denom)
+
+
+class SqrtZeroGrad(Function):
+    """sqrt whose gradient at 0 is taken as 0 (PyTorch's convention for std)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.asarray(np.sqrt(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.output
+        safe = ew.where(y == 0, 1.0, y)
+        return ew.where(y == 0, 0.0, grad / (2 * safe))  # d sqrt(v) = 1/(2 sqrt(v)), 0 at v = 0
 
 
 def std(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
-    return ew.sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    if isinstance(dim, bool):  # legacy ``std(unbiased)`` overload
+        dim, unbiased = None, dim
+    v = var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return SqrtZeroGrad.apply(v)
 
 
-def var_mean(input, dim=None, *, correction=None, keepdim: bool = False):
-    return var(input, dim, correction=correction, keepdim=keepdim), mean(input, dim, keepdim)
+def var_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    v = var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return v, mean(input, dim, keepdim)
 
 
-def std_mean(input, dim=None, *, correction=None, keepdim: bool = False):
-    return std(input, dim, correction=correction, keepdim=keepdim), mean(input, dim, keepdim)
+def std_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    s = std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return s, mean(input, dim, keepdim)
 
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
@@ -127,8 +165,8 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
         out = sh.reshape(_prod_last(flat), ())
         return sh.reshape(out, (1,) * input._data.ndim) if keepdim else out
     d = canonical_dim(dim, input._data.ndim, "prod")
-    if input._data.ndim == 0:
-        return input
+    if input._data.ndim == 0:  # a new tensor (not the input), in prod's result dtype
+        return _prod_last(sh.reshape(input, (1,)))
     moved = sh.movedim(input, d, -1)
     out = _prod_last(moved)
     return sh.unsqueeze(out, d) if keepdim else out
@@ -149,6 +187,8 @@ class ProdLast(Function):
     def backward(ctx, grad):
         x = ctx.inputs[0]
         n = x._data.shape[-1]
+        if n == 0:  # the empty product is the constant 1
+            return x * 0
         ones = Tensor._make(np.ones(x._data.shape[:-1] + (1,), dtype=x._data.dtype))
         # d prod / d x_i = (prod of x_j, j < i) * (prod of x_j, j > i)
         left = sh.cat([ones, cumprod(sh.narrow(x, -1, 0, n - 1), -1)], -1)
@@ -159,9 +199,11 @@ class ProdLast(Function):
 
 class Amax(Function):
     @staticmethod
-    def forward(ctx, x, axes, keepdim, largest):
+    def forward(ctx, x, axes, keepdim, largest, nan_ties=False):
         out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
         mask = x == out
+        if nan_ties:  # max()/min() with no dim: a NaN result is shared among the NaN inputs
+            mask |= np.isnan(x) & np.isnan(out)
         # the gradient is shared evenly among tied extreme elements (PyTorch's amax rule)
         ctx.weights = mask / np.sum(mask, axis=axes, keepdims=True)
         ctx.in_shape = x.shape
@@ -172,7 +214,8 @@ class Amax(Function):
     def backward(ctx, grad):
         axes = ctx.inputs[1]
         w = ctx.weights.astype(grad._data.dtype, copy=False)
-        return _expand_back(grad, ctx.in_shape, axes) * w, None, None, None
+        # d max / d x_i = 1/k for each of the k elements equal to the max, 0 elsewhere
+        return _expand_back(grad, ctx.in_shape, axes) * w, None, None, None, None
 
 
 def _check_nonempty(input, axes, op):
@@ -182,19 +225,20 @@ def _check_nonempty(input, axes, op):
                 f"{op}(): Expected reduction dim {a} to have non-zero size."
             )
     if input._data.size == 0 and not axes:
-        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+        raise RuntimeError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
 
 
 def amax(input, dim=(), keepdim: bool = False):
-    axes = canonical_dims(dim if dim != () else None, input._data.ndim, "amax")
+    axes = _dims(dim, input._data.ndim, "amax")
     _check_nonempty(input, axes, "amax")
-    return Amax.apply(input, axes, keepdim, True)
+    return Amax.apply(input, axes, keepdim, True, False)
 
 
 def amin(input, dim=(), keepdim: bool = False):
-    axes = canonical_dims(dim if dim != () else None, input._data.ndim, "amin")
+    axes = _dims(dim, input._data.ndim, "amin")
     _check_nonempty(input, axes, "amin")
-    return Amax.apply(input, axes, keepdim, False)
+    return Amax.apply(input, axes, keepdim, False, False)
 
 
 class MaxDim(Function):
@@ -227,7 +271,7 @@ def _max_min(input, dim, keepdim, other, largest):
         return (ew.maximum if largest else ew.minimum)(input, other)
     if dim is None:
         _check_nonempty(input, (), name)
-        return Amax.apply(input, tuple(range(input._data.ndim)), False, largest)
+        return Amax.apply(input, tuple(range(input._data.ndim)), False, largest, True)
     d = canonical_dim(dim, input._data.ndim, name) if input._data.ndim else 0
     if input._data.ndim == 0:
         return values_indices(input, Tensor._make(np.zeros((), np.int64)))
@@ -297,11 +341,35 @@ class Norm2(Function):
     @staticmethod
     def backward(ctx, grad):
         x = ctx.inputs[0]
-        axes, keepdim = ctx.inputs[1], ctx.inputs[2]
+        axes = ctx.inputs[1]
         out = ctx.output
         # d ||x|| / dx = x / ||x||, taken as 0 where ||x|| = 0 (safe denominator avoids 0/0)
         safe = ew.where(out == 0, 1.0, out)
         return _expand_back(grad / safe, ctx.in_shape, axes) * x, None, None
+
+
+class NormP(Function):
+    """``(sum |x|^p)^(1/p)`` for a finite ``p`` other than 0, 1 and 2."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        ctx.in_shape = x.shape
+        return np.asarray(np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1.0 / p))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, axes, _ = ctx.inputs
+        y = ctx.output
+        # d ||x||_p / dx = sign(x) |x|^(p-1) / ||x||_p^(p-1), taken as 0 where ||x||_p = 0
+        zero_norm = y == 0
+        scale = ew.where(zero_norm, 0.0, grad / ew.where(zero_norm, 1.0, y) ** (p - 1))
+        ax = ew.abs(x)
+        if p < 1:  # NOTE: 0^(p-1) is inf for p < 1; PyTorch takes the gradient as 0 at x = 0
+            zero = ax == 0
+            mag = ew.where(zero, 0.0, ew.where(zero, 1.0, ax) ** (p - 1))
+        else:
+            mag = ax ** (p - 1)
+        return _expand_back(scale, ctx.in_shape, axes) * ew.sign(x) * mag, None, None, None
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
@@ -309,7 +377,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         input = input.to(dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"norm(): input dtype should be floating point, got {input.dtype!r}")
-    axes = canonical_dims(dim, input._data.ndim, "norm")
+    axes = _dims(dim, input._data.ndim, "norm")
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(input, axes, keepdim)
     if p == "nuc":
@@ -322,21 +390,26 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         return sum(ew.ne(input, 0), axes, keepdim).to(input.dtype)
     if p == 1:
         return sum(ew.abs(input), axes, keepdim)
-    return ew.pow(sum(ew.pow(ew.abs(input), p), axes, keepdim), 1.0 / p)
+    return NormP.apply(input, float(p), axes, keepdim)
+
+
+def _logical_reduce(fn, input, dim, keepdim, name):
+    axes = canonical_dims(dim, input._data.ndim, name)
+    out = np.asarray(fn(input._data, axis=axes, keepdims=keepdim))
+    # PyTorch keeps uint8 for uint8 input; every other dtype gives bool
+    return Tensor._make(out.astype(np.uint8) if input._data.dtype == np.uint8 else out)
 
 
 def all(input, dim=None, keepdim: bool = False):  # noqa: A001
-    axes = canonical_dims(dim, input._data.ndim, "all")
-    return Tensor._make(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
+    return _logical_reduce(np.all, input, dim, keepdim, "all")
 
 
 def any(input, dim=None, keepdim: bool = False):  # noqa: A001
-    axes = canonical_dims(dim, input._data.ndim, "any")
-    return Tensor._make(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
+    return _logical_reduce(np.any, input, dim, keepdim, "any")
 
 
 def count_nonzero(input, dim=None):
-    axes = canonical_dims(dim, input._data.ndim, "count_nonzero")
+    axes = _dims(dim, input._data.ndim, "count_nonzero")
     return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
 
 

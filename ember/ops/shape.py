@@ -28,7 +28,9 @@ def _infer_shape(shape: tuple, numel: int, op: str) -> tuple:
             known *= s
     if unknown:
         if known == 0 or numel % known:
-            raise RuntimeError(f"{op}(): shape '{list(shape)}' is invalid for input of size {numel}")
+            raise RuntimeError(
+                f"{op}(): shape '{list(shape)}' is invalid for input of size {numel}"
+            )
         shape = shape[: unknown[0]] + (numel // known,) + shape[unknown[0] + 1 :]
     elif known != numel:
         raise RuntimeError(f"{op}(): shape '{list(shape)}' is invalid for input of size {numel}")
@@ -36,6 +38,7 @@ def _infer_shape(shape: tuple, numel: int, op: str) -> tuple:
 
 
 class Reshape(Function):
+    saves_inputs = ()  # backward reads no input values
     is_view = True
 
     @staticmethod
@@ -45,28 +48,44 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return reshape(grad, ctx.in_shape), None
+        return reshape(grad, ctx.in_shape), None  # d reshape = reshape back
+
+
+class ReshapeCopy(Reshape):
+    """A reshape that cannot share storage (non-contiguous input): a copy, as in PyTorch, with
+    its own version counter."""
+
+    is_view = False
+
+
+def _viewable(arr: np.ndarray, shape: tuple) -> bool:
+    """Whether ``arr`` can take ``shape`` without a copy (works on NumPy 1.26 and 2.x)."""
+    if arr.flags.c_contiguous:
+        return True
+    probe = arr.view()
+    try:
+        probe.shape = shape
+    except AttributeError:
+        return False
+    return True
 
 
 def reshape(input, *shape):
     shape = _infer_shape(_size_args(shape), input._data.size, "reshape")
-    if shape == input._data.shape:
-        return input if input.grad_fn is None and not input.requires_grad else Reshape.apply(
-            input, shape)
-    return Reshape.apply(input, shape)
+    # always a new tensor (never ``input`` itself), as PyTorch returns a new view
+    return (Reshape if _viewable(input._data, shape) else ReshapeCopy).apply(input, shape)
 
 
 def view(input, *shape):
     """Like reshape, but refuses (as PyTorch does) when the result cannot share storage."""
     shape = _infer_shape(_size_args(shape), input._data.size, "view")
-    probe = input._data.view()
-    try:
-        probe.shape = shape
-    except AttributeError:
+    if not _viewable(input._data, shape):
         raise RuntimeError(
-            f"view(): view size is not compatible with input tensor's size and stride "
-            f"(shape {shape_str(input._data.shape)} -> {shape_str(shape)}); use .reshape(...)"
-        ) from None
+            f"view(): view size is not compatible with input tensor's size and stride (at least "
+            f"one dimension spans across two contiguous subspaces): shape "
+            f"{shape_str(input._data.shape)} with strides {input.stride()} -> "
+            f"{shape_str(shape)}. Use .reshape(...) instead."
+        )
     return Reshape.apply(input, shape)
 
 
@@ -86,7 +105,9 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     e = canonical_dim(end_dim, len(shape), "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    return reshape(input, shape[:s] + (-1,) + shape[e + 1 :]) if shape[s : e + 1] else input
+    if s == e:
+        return input  # PyTorch returns self here
+    return reshape(input, shape[:s] + (-1,) + shape[e + 1 :])
 
 
 def ravel(input):
@@ -96,7 +117,16 @@ def ravel(input):
 def unflatten(input, dim: int, sizes):
     shape = input._data.shape
     d = canonical_dim(dim, len(shape), "unflatten")
-    sizes = _infer_shape(tuple(sizes), shape[d], "unflatten")
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _infer_shape(sizes, shape[d], "unflatten")
+    except RuntimeError:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+            f"({shape[d]}) in the input tensor of shape {shape_str(shape)}"
+        ) from None
     return reshape(input, shape[:d] + sizes + shape[d + 1 :])
 
 
@@ -106,9 +136,9 @@ def squeeze(input, dim=None):
         new = tuple(s for s in shape if s != 1)
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        drop = {canonical_dim(d, len(shape), "squeeze") for d in dims} if shape else set()
+        drop = {canonical_dim(d, len(shape), "squeeze") for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in drop and s == 1))
-    return reshape(input, new) if new != shape else input
+    return Reshape.apply(input, new)  # a new view even when nothing is dropped
 
 
 def unsqueeze(input, dim: int):
@@ -118,6 +148,7 @@ def unsqueeze(input, dim: int):
 
 
 class Permute(Function):
+    saves_inputs = ()  # backward reads no input values
     is_view = True
 
     @staticmethod
@@ -127,7 +158,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return permute(grad, tuple(np.argsort(ctx.dims))), None
+        return permute(grad, tuple(np.argsort(ctx.dims))), None  # d permute = inverse permute
 
 
 def permute(input, *dims):
@@ -141,7 +172,7 @@ def permute(input, *dims):
         )
     dims = tuple(canonical_dim(d, n, "permute") for d in dims)
     if len(set(dims)) != n:
-        raise RuntimeError(f"permute(): repeated dim in {dims}")
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (got dims {dims})")
     return Permute.apply(input, dims)
 
 
@@ -188,6 +219,9 @@ def movedim(input, source, destination):
         )
     src = [canonical_dim(d, n, "movedim") for d in src]
     dst = [canonical_dim(d, n, "movedim") for d in dst]
+    for name, given, dims in (("source", source, src), ("destination", destination, dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)}, given {given})")
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -198,15 +232,19 @@ moveaxis = movedim
 
 
 class Expand(Function):
+    saves_inputs = ()  # backward reads no input values
     is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        lead = len(shape) - x.ndim
+        if shape[lead:] == x.shape and not any(s != 1 for s in shape[:lead]):
+            return x.reshape(shape)  # nothing repeats: a plain (writable) view, as in PyTorch
+        return np.broadcast_to(x, shape)  # read-only: elements alias each other
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None  # the engine sums the broadcast dims back down
+        return grad, None  # d expand = identity; the engine sums the broadcast dims back down
 
 
 def expand(input, *sizes):
@@ -223,7 +261,11 @@ def expand(input, *sizes):
         cur = shape[i - lead] if i >= lead else None
         if s == -1:
             if cur is None:
-                raise RuntimeError("expand(): -1 is not allowed in a leading, non-existing dimension")
+                raise RuntimeError(
+                    f"expand(): the expanded size of the tensor (-1) isn't allowed in a leading, "
+                    f"non-existing dimension {i}. Target sizes: {list(sizes)}. Tensor sizes: "
+                    f"{list(shape)}"
+                )
             s = cur
         if cur is not None and cur != s and cur != 1:
             raise RuntimeError(
@@ -232,8 +274,7 @@ def expand(input, *sizes):
                 f"Tensor sizes: {list(shape)}"
             )
         target.append(s)
-    target = tuple(target)
-    return input if target == shape else Expand.apply(input, target)
+    return Expand.apply(input, tuple(target))  # a new view even when the shape is unchanged
 
 
 def expand_as(input, other):
@@ -248,7 +289,9 @@ def broadcast_shapes(*shapes):
     try:
         return np.broadcast_shapes(*[tuple(s) for s in shapes])
     except ValueError:
-        raise RuntimeError(f"shapes {[tuple(s) for s in shapes]} cannot be broadcast together") from None
+        raise RuntimeError(
+            f"broadcast_shapes(): shapes {[tuple(s) for s in shapes]} cannot be broadcast together"
+        ) from None
 
 
 def broadcast_tensors(*tensors):
@@ -257,6 +300,8 @@ def broadcast_tensors(*tensors):
 
 
 class Repeat(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, x, reps):
         x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
@@ -268,7 +313,7 @@ class Repeat(Function):
         reps, shape = ctx.inputs[1], ctx.src_shape
         # tile = copies laid side by side: reshape to (r0, s0, r1, s1, ...) and sum the r axes
         split = tuple(v for pair in zip(reps, shape) for v in pair)
-        summed = grad.reshape(split).sum(tuple(range(0, 2 * len(shape), 2)))
+        summed = grad.reshape(split).sum(tuple(range(0, 2 * len(shape), 2)))  # d = sum of copies
         return summed, None
 
 
@@ -279,8 +324,7 @@ def repeat(input, *sizes):
             "repeat(): number of dimensions of repeat dims can not be smaller than number of "
             f"dimensions of tensor (got {len(reps)} < {input._data.ndim})"
         )
-    out = Repeat.apply(input, reps)
-    return out
+    return Repeat.apply(input, reps)
 
 
 def tile(input, dims):
@@ -290,19 +334,23 @@ def tile(input, dims):
 
 
 class Flip(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, x, dims):
         return np.flip(x, dims).copy()  # PyTorch's flip copies; a view would alias the input
 
     @staticmethod
     def backward(ctx, grad):
-        return flip(grad, ctx.inputs[1]), None
+        return flip(grad, ctx.inputs[1]), None  # d flip = flip back (a permutation)
 
 
 def flip(input, dims):
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
     dims = tuple(canonical_dim(d, input._data.ndim, "flip") for d in dims)
-    return Flip.apply(input, dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"flip(): dims {dims} contain a dim that appears multiple times")
+    return Flip.apply(input, dims if input._data.ndim else ())
 
 
 def fliplr(input):
@@ -314,6 +362,8 @@ def flipud(input):
 
 
 class Roll(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, x, shifts, dims):
         return np.roll(x, shifts, dims)
@@ -322,7 +372,7 @@ class Roll(Function):
     def backward(ctx, grad):
         shifts, dims = ctx.inputs[1], ctx.inputs[2]
         back = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
-        return roll(grad, back, dims), None, None
+        return Roll.apply(grad, back, dims), None, None  # d roll = roll back (a permutation)
 
 
 def roll(input, shifts, dims=None):
@@ -332,12 +382,20 @@ def roll(input, shifts, dims=None):
         if isinstance(dims, tuple) != isinstance(shifts, tuple) or (
             isinstance(dims, tuple) and len(dims) != len(shifts)
         ):
-            raise RuntimeError(f"roll(): shifts {shifts} and dims {dims} must have the same length")
+            raise RuntimeError(
+                f"roll(): shifts and dimensions must align. shifts: {shifts}, dims: {dims}"
+            )
+        if isinstance(dims, tuple):
+            dims = tuple(canonical_dim(d, input._data.ndim, "roll") for d in dims)
+        else:
+            dims = canonical_dim(dims, input._data.ndim, "roll")
         return Roll.apply(input, shifts, dims)
     return reshape(Roll.apply(ravel(input), shifts, None), input._data.shape)
 
 
 class Cat(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, *arrays, dim):
         ctx.sizes = [a.shape[dim] for a in arrays]
@@ -347,7 +405,7 @@ class Cat(Function):
     @staticmethod
     def backward(ctx, grad):
         dim = ctx.dim
-        return tuple(
+        return tuple(  # d cat = the slice of grad each input filled
             narrow(grad, dim, start, size) if need else None
             for start, size, need in zip(np.cumsum([0] + ctx.sizes[:-1]), ctx.sizes,
                                          ctx.needs_input_grad)
@@ -357,24 +415,37 @@ class Cat(Function):
 def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__} at {i}")
-    ref = tensors[0]._data
-    if ref.ndim == 0:
-        raise RuntimeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(
+                f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
+    # PyTorch's legacy rule: 1-D empty tensors fit any shape; they are reshaped to an empty
+    # slab of the others' shape, so they still get their (empty) gradient
+    ref = next((t._data for t in tensors if t._data.shape != (0,)), tensors[0]._data)
     d = canonical_dim(dim, ref.ndim, "cat")
+    if ref.shape != (0,):
+        slab = ref.shape[:d] + (0,) + ref.shape[d + 1 :]
+        tensors = [reshape(t, slab) if t._data.shape == (0,) else t for t in tensors]
     for i, t in enumerate(tensors[1:], 1):
         s = t._data.shape
-        if len(s) != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(s, ref.shape)) if j != d):
+        if len(s) != ref.ndim:
             raise RuntimeError(
-                f"cat(): Sizes of tensors must match except in dimension {d}. Expected "
-                f"{shape_str(ref.shape)} (except dim {d}) but got {shape_str(s)} for tensor "
-                f"number {i} in the list"
+                f"cat(): Tensors must have same number of dimensions: got {ref.ndim} and "
+                f"{len(s)} (shapes {shape_str(ref.shape)} and {shape_str(s)})"
             )
-    dtypes = {t._data.dtype for t in tensors}
-    if len(dtypes) > 1:
+        bad = [j for j, (a, b) in enumerate(zip(s, ref.shape)) if j != d and a != b]
+        if bad:
+            raise RuntimeError(
+                f"cat(): Sizes of tensors must match except in dimension {d}. Expected size "
+                f"{ref.shape[bad[0]]} but got size {s[bad[0]]} for tensor number {i} in the list "
+                f"(shapes {shape_str(ref.shape)} and {shape_str(s)})"
+            )
+    if len({t._data.dtype for t in tensors}) > 1:  # promote (through a recorded cast)
         from ember._dtype import from_numpy_dtype, result_type
         from ember.ops.elementwise import cast
 
@@ -410,6 +481,7 @@ def vstack(tensors):
 
 
 class Split(Function):
+    saves_inputs = ()  # backward reads no input values
     is_view = True
 
     @staticmethod
@@ -419,7 +491,7 @@ class Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return cat(list(grads), ctx.inputs[2]), None, None
+        return cat(list(grads), ctx.inputs[2]), None, None  # d split = the pieces side by side
 
 
 def split(input, split_size_or_sections, dim: int = 0):
@@ -428,8 +500,11 @@ def split(input, split_size_or_sections, dim: int = 0):
     length = input._data.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0 and length:
-            raise RuntimeError(f"split(): split_size must be positive, got {step}")
+        if step < 0 or (step == 0 and length):
+            raise RuntimeError(
+                f"split(): split_size can only be 0 if dimension size is 0, and never negative, "
+                f"but got split_size={step} and dimension size {length}"
+            )
         sizes = [min(step, length - i) for i in range(0, length, step)] if length else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -438,20 +513,23 @@ def split(input, split_size_or_sections, dim: int = 0):
                 f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's "
                 f"size at dimension {d}), but got split_sizes={sizes}"
             )
-    if len(sizes) == 1:
-        return (input,)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes(): split sizes must be non-negative, got {sizes}")
     return Split.apply(input, tuple(sizes), d)
 
 
 def chunk(input, chunks: int, dim: int = 0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    length = input._data.shape[canonical_dim(dim, input._data.ndim, "chunk")]
-    step = max(-(-length // chunks), 1)
-    return split(input, step, dim)
+    d = canonical_dim(dim, input._data.ndim, "chunk")
+    length = input._data.shape[d]
+    if length == 0:  # PyTorch: `chunks` empty pieces
+        return Split.apply(input, (0,) * chunks, d)
+    return split(input, -(-length // chunks), d)
 
 
 class Unbind(Function):
+    saves_inputs = ()  # backward reads no input values
     is_view = True
 
     @staticmethod
@@ -460,10 +538,12 @@ class Unbind(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return stack(list(grads), ctx.inputs[1]), None
+        return stack(list(grads), ctx.inputs[1]), None  # d unbind = stack the pieces back
 
 
 def unbind(input, dim: int = 0):
+    if input._data.ndim == 0:
+        raise IndexError(f"unbind(): Dimension specified as {dim} but tensor has no dimensions")
     d = canonical_dim(dim, input._data.ndim, "unbind")
     if input._data.shape[d] == 1:
         return (squeeze(input, d),)
@@ -485,6 +565,8 @@ def narrow(input, dim: int, start: int, length: int):
 
 
 class Tril(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, x, k, upper):
         return np.triu(x, k) if upper else np.tril(x, k)
@@ -492,7 +574,7 @@ class Tril(Function):
     @staticmethod
     def backward(ctx, grad):
         _, k, upper = ctx.inputs
-        return Tril.apply(grad, k, upper), None, None  # masking is its own derivative
+        return Tril.apply(grad, k, upper), None, None  # d mask(x) = mask(grad)
 
 
 def tril(input, diagonal: int = 0):
@@ -514,22 +596,28 @@ def _diag_positions(shape, offset, d1, d2):
 
 
 class Diagonal(Function):
+    saves_inputs = ()  # backward reads no input values
     is_view = True
 
     @staticmethod
     def forward(ctx, x, offset, d1, d2):
         ctx.in_shape = x.shape
-        return np.diagonal(x, offset, d1, d2)
+        out = np.diagonal(x, offset, d1, d2)
+        if x.flags.writeable:
+            out.flags.writeable = True  # a real view, writable like PyTorch's (NumPy: read-only)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         _, offset, d1, d2 = ctx.inputs
+        # d diagonal = the gradient placed back on that diagonal of zeros
         return DiagonalEmbed.apply(grad, ctx.in_shape, offset, d1, d2), None, None, None
 
 
 class DiagonalEmbed(Function):
     """Place the last axis of ``grad`` on a diagonal of a zero tensor (diagonal's backward)."""
 
+    saves_inputs = ()  # backward reads no input values
     @staticmethod
     def forward(ctx, g, shape, offset, d1, d2):
         out = np.zeros(shape, dtype=g.dtype)
@@ -540,13 +628,12 @@ class DiagonalEmbed(Function):
     @staticmethod
     def backward(ctx, grad):
         _, _, offset, d1, d2 = ctx.inputs
+        # linear, adjoint of diagonal: d embed = read the diagonal back
         return Diagonal.apply(grad, offset, d1, d2), None, None, None, None
 
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     n = input._data.ndim
-    if n < 2:
-        raise RuntimeError(f"diagonal(): expected a tensor with at least 2 dimensions, got {n}")
     d1, d2 = canonical_dim(dim1, n, "diagonal"), canonical_dim(dim2, n, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -554,6 +641,8 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
 
 
 class ConstantPad(Function):
+    saves_inputs = ()  # backward reads no input values
+
     @staticmethod
     def forward(ctx, x, widths, value):
         return np.pad(x, widths, mode="constant", constant_values=value)
@@ -562,7 +651,7 @@ class ConstantPad(Function):
     def backward(ctx, grad):
         widths = ctx.inputs[1]
         key = tuple(slice(lo, grad._data.shape[i] - hi) for i, (lo, hi) in enumerate(widths))
-        return grad[key], None, None
+        return grad[key], None, None  # d pad = the unpadded window of grad
 
 
 def pad(input, pad, mode: str = "constant", value=None):
@@ -574,12 +663,24 @@ def pad(input, pad, mode: str = "constant", value=None):
     n = input._data.ndim
     if len(pad) % 2 or len(pad) // 2 > n:
         raise RuntimeError(
-            f"pad(): padding length must be even and at most twice the number of dimensions "
-            f"({n}), got {len(pad)}"
+            f"pad(): padding length must be divisible by 2 and at most twice the number of "
+            f"dimensions ({n}, input shape {shape_str(input._data.shape)}), got {len(pad)}"
+        )
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(
+            f"pad(): unrecognised padding mode {mode!r}; expected constant, reflect, replicate "
+            "or circular"
         )
     pairs = [(0, 0)] * n
     for i in range(len(pad) // 2):
         pairs[n - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    for d, (lo, hi) in enumerate(pairs):
+        if input._data.shape[d] + min(lo, 0) + min(hi, 0) < 0:
+            raise RuntimeError(
+                f"pad(): negative padding ({lo}, {hi}) removes more than the size "
+                f"{input._data.shape[d]} of dimension {d} (input shape "
+                f"{shape_str(input._data.shape)})"
+            )
     if any(lo < 0 or hi < 0 for lo, hi in pairs):  # crop first, then pad the rest
         key = tuple(slice(max(-lo, 0), input._data.shape[i] - max(-hi, 0))
                     for i, (lo, hi) in enumerate(pairs))
@@ -587,8 +688,6 @@ def pad(input, pad, mode: str = "constant", value=None):
         pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
     if mode == "constant":
         return ConstantPad.apply(input, tuple(pairs), 0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise ValueError(f"pad(): unknown padding mode {mode!r}; expected constant, reflect, replicate or circular")
     out = input
     for d, (lo, hi) in enumerate(pairs):
         if lo or hi:

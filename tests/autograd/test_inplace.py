@@ -85,3 +85,56 @@ def test_inplace_on_view_writes_through_under_no_grad():
     row.fill_(4)
     np.testing.assert_allclose(x.numpy()[1], np.full(3, 4.0))
     assert x._version == row._version
+
+
+def test_inplace_on_view_updates_base_graph():
+    x = ember.arange(6.0).reshape(2, 3).requires_grad_()
+    y = x * 2
+    y[0].mul_(3)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[6, 6, 6], [2, 2, 2]])
+    assert y.grad_fn.name() == "CopySlicesBackward0"
+
+
+def test_setitem_on_view_of_view_gradcheck_and_gradgradcheck():
+    x = ember.arange(6.0, dtype=ember.float64).reshape(2, 3).requires_grad_()
+
+    def f(x):
+        y = x * 1
+        y.t()[1].mul_(x[0, 0] + 2)
+        y[:, 2][0] = x[1, 1] * 5
+        return y
+
+    assert ember.autograd.gradcheck(f, (x,))
+    assert ember.autograd.gradgradcheck(f, (x,))
+
+
+def test_view_sees_values_written_through_base_rebase():
+    x = ember.ones(2, 2, requires_grad=True)
+    y = x * 1
+    row = y[1]
+    row.add_(4)
+    np.testing.assert_allclose(y.detach().numpy(), [[1, 1], [5, 5]])
+    np.testing.assert_allclose(row.detach().numpy(), [5, 5])
+
+
+def test_inplace_on_view_of_leaf_is_refused():
+    x = ember.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        x[0:2].add_(1.0)
+
+
+def test_inplace_on_split_output_in_graph_is_refused_not_wrong():
+    x = ember.ones(4, requires_grad=True)
+    a, b = (x * 1).split(2)
+    with pytest.raises(RuntimeError, match="split/chunk/unbind"):
+        a.mul_(2)
+
+
+def test_modifying_index_tensor_after_gather_is_detected():
+    x = ember.randn(3, 4, requires_grad=True)
+    idx = ember.tensor([[0], [1], [2]])
+    y = x.gather(1, idx)
+    idx.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -20,9 +20,9 @@ def ns(t):
     return torch
 
 
-def ints(*values, shape=None):
-    """A fixed int64 index array."""
-    arr = np.array(values, dtype=np.int64)
+def ints(*values, shape=None, dtype=np.int64):
+    """A fixed integer index array (int64 unless told)."""
+    arr = np.array(values, dtype=dtype)
     return lambda rng: arr.reshape(shape) if shape is not None else arr
 
 
@@ -47,6 +47,12 @@ def setitem(key):
         return y
 
     return fn
+
+
+def _setitem_plain(x, v):
+    y = x.clone()
+    y[1] = v
+    return y
 
 
 def np_setitem(key):
@@ -163,6 +169,7 @@ register(
            ref=lambda a: np.flip(a, (0, 2))),
     OpCase("flip_neg_fn", lambda a: ns(a).flip(a, (-1,)), args(randn(2, 3)),
            ref=lambda a: np.flip(a, -1)),
+    OpCase("flip_0d", lambda a: a.sum().flip(0), args(randn(3)), ref=lambda a: a.sum()),
     OpCase("fliplr", lambda a: ns(a).fliplr(a), args(randn(2, 3)), ref=np.fliplr),
     OpCase("flipud", lambda a: ns(a).flipud(a), args(randn(2, 3)), ref=np.flipud),
     OpCase("roll_flat", lambda a: a.roll(2), args(randn(2, 3)), ref=lambda a: np.roll(a, 2)),
@@ -184,6 +191,9 @@ register(
     OpCase("cat_int_float_promotes", lambda a, b: ns(a).cat([b, a], 0),
            args(randn(2, 3), lambda rng: rng.integers(-3, 3, (1, 3))),
            ref=lambda a, b: np.concatenate([b, a], 0)),
+    OpCase("cat_legacy_empty_1d", lambda a, b, c: ns(a).cat([a, b, c], 1),
+           args(randn(2, 2), randn(0), randn(2, 1)),
+           ref=lambda a, b, c: np.concatenate([a, c], 1)),
     OpCase("concat_fn", lambda a, b: ns(a).concat([a, b]), args(randn(1, 2), randn(3, 2)),
            ref=lambda a, b: np.concatenate([a, b])),
     OpCase("stack", lambda a, b: ns(a).stack([a, b]), args(randn(2, 3), randn(2, 3)),
@@ -281,7 +291,8 @@ register(
     _pad_case("circular_1d", (1, 2, 3), (2, 3), "circular", np_ref=_np_pad((2, 3), "circular")),
     _pad_case("circular_2d", (1, 2, 3), (1, 2, 2, 1), "circular",
               np_ref=_np_pad((1, 2, 2, 1), "circular")),
-    _pad_case("circular_negative", (1, 3, 4), (-1, 2, 1, -1), "circular"),
+    _pad_case("circular_negative", (1, 3, 4), (-1, 2, 1, -1), "circular",  # crop, then wrap
+              np_ref=lambda a: np.pad(a[:, :-1, 1:], ((0, 0), (1, 0), (0, 2)), mode="wrap")),
 )
 
 
@@ -306,8 +317,8 @@ register(
     OpCase("getitem_list", lambda a: a[[0, 2, 0]], args(randn(3, 2)), ref=lambda a: a[[0, 2, 0]]),
     OpCase("getitem_index_tensor_repeated", lambda a, i: a[i], args(randn(3, 2), ints(2, 0, 2, 2)),
            ref=lambda a, i: a[i]),
-    OpCase("getitem_index_tensor_2d", lambda a, i: a[i], args(randn(4), ints(0, 3, 3, 1, shape=(2, 2))),
-           ref=lambda a, i: a[i]),
+    OpCase("getitem_index_tensor_2d", lambda a, i: a[i],
+           args(randn(4), ints(0, 3, 3, 1, shape=(2, 2))), ref=lambda a, i: a[i]),
     OpCase("getitem_index_tensor_neg", lambda a, i: a[:, i], args(randn(2, 3), ints(-1, 0, -1)),
            ref=lambda a, i: a[:, i]),
     OpCase("getitem_two_index_tensors", lambda a, i, j: a[i, j],
@@ -325,6 +336,9 @@ register(
            args(randn(2, 3), ints(2, 2)), ref=lambda a, i: a[None, ..., i]),
     OpCase("getitem_0d_index_tensor", lambda a, i: a[i], args(randn(3, 2), ints(1, shape=())),
            ref=lambda a, i: a[i]),
+    OpCase("getitem_bool_scalar", lambda a: a[True], args(randn(2, 3)), ref=lambda a: a[True]),
+    OpCase("getitem_bool_scalar_and_int", lambda a: a[False, 1], args(randn(2, 3)),
+           ref=lambda a: a[False, 1]),
     OpCase("getitem_bool_mask_full", lambda a, m: a[m], args(randn(3, 4), mask(3, 4)),
            ref=lambda a, m: a[m]),
     OpCase("getitem_bool_mask_rows", lambda a, m: a[m], args(randn(4, 2), mask(4)),
@@ -346,9 +360,17 @@ register(
            ref=np_setitem(lambda m: m)),
     OpCase("setitem_mask_scalar", lambda x, m: setitem(lambda m: m)(x, 0.5, m),
            args(randn(3, 4), mask(3, 4)), ref=lambda x, m: np_setitem(lambda m: m)(x, 0.5, m)),
+    # v requires grad, x does not: x[key] = v records, x becomes a non-leaf
+    OpCase("setitem_into_plain_tensor", lambda x, v: _setitem_plain(x, v),
+           args(randn(3, 2), randn(2)), ref=np_setitem(1), diff=(1,)),
     OpCase("gather", lambda a, i: a.gather(1, i),
            args(randn(3, 4), ints(0, 3, 3, 1, 1, 1, 2, 0, 3, shape=(3, 3))),
            ref=lambda a, i: np.take_along_axis(a, i, 1)),
+    OpCase("gather_int32_index", lambda a, i: a.gather(0, i),
+           args(randn(3, 2), ints(2, 2, 0, 1, shape=(2, 2), dtype=np.int32)),
+           ref=lambda a, i: np.take_along_axis(a, i, 0)),
+    OpCase("gather_0d", lambda a, i: a.sum().gather(0, i), args(randn(3), ints(0, shape=())),
+           ref=lambda a, i: a.sum()),
     OpCase("gather_smaller_index", lambda a, i: ns(a).gather(a, 0, i),
            args(randn(3, 4), ints(2, 2, 0, 0, 2, 1, shape=(2, 3))),
            ref=lambda a, i: np.take_along_axis(a[:, :3], i, 0)),
@@ -360,6 +382,9 @@ register(
     OpCase("scatter_src_larger", lambda a, i, s: a.scatter(1, i, s),
            args(randn(2, 4), ints(3, 0, 1, 2, shape=(2, 2)), randn(3, 3)),
            ref=lambda a, i, s: _np_scatter(a, 1, i, s), parity=False),
+    OpCase("scatter_int32_index", lambda a, i, s: a.scatter(0, i, s),
+           args(randn(3, 2), ints(2, 0, shape=(1, 2), dtype=np.int32), randn(1, 2)),
+           ref=lambda a, i, s: _np_scatter(a, 0, i, s)),
     OpCase("scatter_value", lambda a, i: a.scatter(0, i, 2.5),
            args(randn(3, 2), ints(2, 0, shape=(1, 2))),
            ref=lambda a, i: _np_scatter(a, 0, i, np.full(i.shape, 2.5))),
@@ -383,6 +408,8 @@ register(
            ref=lambda a, m: np.where(m, -1.0, a)),
     OpCase("masked_fill_broadcast_mask", lambda a, m: ns(a).masked_fill(a, m, 2),
            args(randn(3, 4), mask(4)), ref=lambda a, m: np.where(m, 2.0, a)),
+    OpCase("masked_fill_broadcast_output", lambda a, m: a.masked_fill(m, 0.5),
+           args(randn(3), mask(2, 1)), ref=lambda a, m: np.where(m, 0.5, a)),
     OpCase("masked_fill_tensor_value", lambda a, m, v: a.masked_fill(m, v),
            args(randn(3, 4), mask(3, 4), randn()), ref=lambda a, m, v: np.where(m, v, a)),
     OpCase("masked_select", lambda a, m: a.masked_select(m), args(randn(3, 4), mask(3, 4)),
@@ -395,6 +422,12 @@ register(
     OpCase("take_along_dim_broadcast", lambda a, i: ns(a).take_along_dim(a, i, dim=0),
            args(randn(3, 4), ints(2, 0, shape=(2, 1))),
            ref=lambda a, i: np.take_along_axis(a, np.broadcast_to(i, (2, 4)), 0)),
+    OpCase("take_along_dim_negative", lambda a, i: a.take_along_dim(i, 1),
+           args(randn(2, 3), ints(-1, 0, -3, -1, shape=(2, 2))),
+           ref=lambda a, i: np.take_along_axis(a, i % 3, 1)),
+    OpCase("take_along_dim_broadcast_input", lambda a, i: a.take_along_dim(i, 1),
+           args(randn(1, 4), ints(3, 0, 0, 1, 2, 2, shape=(3, 2))),
+           ref=lambda a, i: np.take_along_axis(np.broadcast_to(a, (3, 4)), i, 1)),
     OpCase("take_along_dim_flat", lambda a, i: a.take_along_dim(i),
            args(randn(3, 4), ints(11, 0, 11, 5)), ref=lambda a, i: a.reshape(-1)[i]),
     OpCase("nonzero", lambda a: (a > 0).nonzero(), args(randn(3, 4)),
@@ -403,6 +436,8 @@ register(
            ref=lambda a: np.argwhere(a > 0), diff=()),
     OpCase("nonzero_as_tuple", lambda a: (a > 0).nonzero(as_tuple=True), args(randn(2, 3, 2)),
            ref=lambda a: np.nonzero(a > 0), diff=()),
+    OpCase("nonzero_0d", lambda a: a.sum().nonzero(), args(randn(3)),
+           ref=lambda a: np.zeros((1, 0), np.int64), diff=()),
     OpCase("argwhere", lambda a: ns(a).argwhere(a > 0), args(randn(5)),
            ref=lambda a: np.argwhere(a > 0), diff=()),
     OpCase("where_single_arg", lambda a: ns(a).where(a > 0), args(randn(3, 4)),
