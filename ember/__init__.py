@@ -1,6 +1,6 @@
 """ember: a deep-learning framework on NumPy with PyTorch's API."""
 
-from ember import autograd
+from ember import autograd, nn
 from ember._backend import device
 from ember._creation import (
     arange,

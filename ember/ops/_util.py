@@ -68,12 +68,14 @@ def promote(a, b, op: str):
     # fast paths: NumPy (1.x and 2.x) already gives PyTorch's dtype for a float tensor with a
     # Python int/float, and for an integer tensor with a Python int
     if ta and not tb:
-        kind = a._data.dtype.kind
-        if (type(b) is float and kind == "f") or (type(b) is int and kind in "fiu"):
+        dt = a._data.dtype
+        if (type(b) is float and dt.kind == "f") or (type(b) is int and (
+                dt.kind == "f" or dt == np.int64)):
             return a, b
     elif tb and not ta:
-        kind = b._data.dtype.kind
-        if (type(a) is float and kind == "f") or (type(a) is int and kind in "fiu"):
+        dt = b._data.dtype
+        if (type(a) is float and dt.kind == "f") or (type(a) is int and (
+                dt.kind == "f" or dt == np.int64)):
             return a, b
     if ta and tb:
         if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
@@ -95,6 +97,8 @@ def _to(x, dt):
         return cast(x, _dtype.from_numpy_dtype(dt))
     if isinstance(x, np.ndarray):
         return x if x.dtype == dt else x.astype(dt)
+    if type(x) is int and dt.kind in "iu":
+        return np.asarray(x, dtype=np.int64).astype(dt)[()]  # wraps around like PyTorch
     return dt.type(x)
 
 

@@ -19,13 +19,14 @@ from ember.ops._util import shape_str
 _CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
 
 
-def _needs_record(t: Tensor, args) -> bool:
+def _needs_record(t: Tensor, args, name: str) -> bool:
     if not STATE.grad_enabled:
         return False
     if t.requires_grad and t.grad_fn is None:
         raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation. "
-            "(Wrap the update in `with ember.no_grad():` or operate on `.data`.)"
+            f"{name}: a leaf Variable that requires grad (shape {shape_str(t._data.shape)}) is "
+            "being used in an in-place operation. (Wrap the update in `with ember.no_grad():` "
+            "or operate on `.data`.)"
         )
     return t.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
 
@@ -52,7 +53,7 @@ def _write(t: Tensor, arr: np.ndarray, name: str) -> None:
 
 def apply_inplace(t: Tensor, name: str, op, *args) -> Tensor:
     """Make ``t`` hold ``op(t, *args)``, recording it for autograd when needed."""
-    if _needs_record(t, args):
+    if _needs_record(t, args, name):
         view_of = t.__dict__.get("_view_of") if t.grad_fn is not None else None
         if view_of is not None:
             return _inplace_on_view(t, view_of, name, op, args)
@@ -143,7 +144,7 @@ class CopySlices(Function):
 
 def _ufunc_inplace(t: Tensor, ufunc, other, name: str, op) -> Tensor:
     """Fast path of add_/sub_/mul_/div_: one ufunc call into the existing storage."""
-    if _needs_record(t, (other,)):
+    if _needs_record(t, (other,), name):
         return apply_inplace(t, name, op, other)
     if not isinstance(other, (Tensor, int, float, bool, np.ndarray, np.generic)):
         raise TypeError(f"{name}(): expected a Tensor or a number, got {type(other).__name__}")

@@ -37,3 +37,19 @@ def test_set_detect_anomaly():
     finally:
         ember.autograd.set_detect_anomaly(False)
     assert not ember.autograd.is_anomaly_enabled()
+
+
+def test_kernels_do_not_emit_numpy_warnings():
+    import subprocess
+    import sys
+
+    code = (
+        "import ember\n"
+        "assert ember.isnan(ember.tensor([-1.0]).log()).item()\n"
+        "x = ember.tensor([0.0], requires_grad=True)\n"
+        "x.sqrt().sum().backward()\n"
+        "assert ember.isinf(x.grad).item()\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ on torch tensors; give ``torch_fn`` only where the spelling differs.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -1,3 +1,5 @@
 import pytest
 
-torch = pytest.importorskip("torch", reason="PyTorch is the parity oracle; `make parity` installs it")
+torch = pytest.importorskip(
+    "torch", reason="PyTorch is the parity oracle; `make parity` installs it"
+)

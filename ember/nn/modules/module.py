@@ -498,7 +498,7 @@ class Module:
 
         Floating-point parameters and buffers are cast to ``dtype``; others keep theirs.
         """
-        device, dtype = _parse_to(args, kwargs)
+        _, dtype = _parse_to(args, kwargs)  # the device is checked; cpu is the only one
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
