@@ -19,9 +19,9 @@ def _root_base(a: np.ndarray):
 def _fit(g: Tensor, shape, dtype) -> Tensor:
     """Undo broadcasting (sum down to ``shape``) and match the input's dtype."""
     if g._data.shape != shape:
-        from ember.ops.reduce import sum_to_size
+        from ember.ops.reduce import SumToSize  # ember.ops imports this package: bind late
 
-        g = sum_to_size(g, shape)
+        g = SumToSize.apply(g, shape)  # shapes are broadcast-compatible by construction
     if g._data.dtype != dtype:
         g = g.to(Tensor._dtype_of(dtype))
     return g
@@ -111,11 +111,11 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
                 key = node_targets.get((node, i))
                 if key is not None:
                     capture[key] = g
-        if any(g is not None for g in grads):
+        edges = node._edges
+        if grads[0] is not None or (node._n_out > 1 and grads.count(None) < len(grads)):
             in_grads = _call_backward(node, grads, create_graph, check)
         else:
-            in_grads = (None,) * len(node._edges)
-        edges = node._edges
+            in_grads = (None,) * len(edges)
         if not retain_graph:
             node._release()
         for e, g in zip(edges, in_grads):
@@ -125,7 +125,8 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
                 n, idx = e
                 if g is not None:
                     shape, dtype = n._out_meta[idx]
-                    g = _fit(g, shape, dtype)
+                    if g._data.shape != shape or g._data.dtype != dtype:
+                        g = _fit(g, shape, dtype)
                     slots = buffers.get(n)
                     if slots is None:
                         slots = buffers[n] = [None] * n._n_out

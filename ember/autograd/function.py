@@ -52,10 +52,11 @@ class Function:
             else:
                 arrays.append(a)
         record = requires and STATE.grad_enabled
-        ctx._record = record
         if STATE.anomaly:
             return anomaly.checked_apply(cls, ctx, args, arrays, kwargs, record)
         out = cls.forward(ctx, *arrays, **kwargs)
+        if not record and out.__class__ is not tuple:  # the common no-graph case, inlined
+            return Tensor._make(out, False, None, 0, args[0]._vc if cls.is_view else None)
         return _wrap_outputs(cls, ctx, args, out, record, kwargs)
 
     @property
