@@ -10,6 +10,9 @@ from ember import _dtype
 from ember._tensor import Tensor
 
 SCALARS = (int, float, bool, np.generic)
+# NumPy >= 2 treats Python scalars as "weak" (NEP 50), as PyTorch does; NumPy 1.x lets a 0-d
+# array with a Python scalar promote by type, so there the scalar is cast first.
+_WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
 
 
 def canonical_dim(dim, ndim: int, op: str) -> int:
@@ -71,12 +74,12 @@ def promote(a, b, op: str):
         dt = a._data.dtype
         if (type(b) is float and dt.kind == "f") or (type(b) is int and (
                 dt.kind == "f" or dt == np.int64)):
-            return a, b
+            return (a, b) if _WEAK_SCALARS else (a, dt.type(b))
     elif tb and not ta:
         dt = b._data.dtype
         if (type(a) is float and dt.kind == "f") or (type(a) is int and (
                 dt.kind == "f" or dt == np.int64)):
-            return a, b
+            return (a, b) if _WEAK_SCALARS else (dt.type(a), b)
     if ta and tb:
         if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
             return a, b
