@@ -48,28 +48,30 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):  # noqa: N801
+class _FixedMode(_GradMode):
+    """A mode switch usable as ``with m():``, ``@m()`` and bare ``@m``."""
+
+    _mode = False
+
+    def __new__(cls, orig_func=None):
+        obj = super().__new__(cls)
+        obj.__init__()
+        return obj(orig_func) if callable(orig_func) else obj
+
+    def __init__(self, orig_func=None):
+        super().__init__(self._mode)
+
+
+class no_grad(_FixedMode):  # noqa: N801
     """Disable graph recording in the block or decorated function (``@no_grad``/``@no_grad()``)."""
 
-    def __new__(cls, orig_func=None):
-        obj = super().__new__(cls)
-        obj.__init__()
-        return obj(orig_func) if callable(orig_func) else obj
-
-    def __init__(self, orig_func=None):
-        super().__init__(False)
+    _mode = False
 
 
-class enable_grad(_GradMode):  # noqa: N801
+class enable_grad(_FixedMode):  # noqa: N801
     """Enable graph recording in the block (e.g. inside a no_grad region)."""
 
-    def __new__(cls, orig_func=None):
-        obj = super().__new__(cls)
-        obj.__init__()
-        return obj(orig_func) if callable(orig_func) else obj
-
-    def __init__(self, orig_func=None):
-        super().__init__(True)
+    _mode = True
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801

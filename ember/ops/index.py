@@ -61,7 +61,8 @@ def _index_error(exc: Exception, shape, op: str):
 
 class GetItem(Function):
     saves_inputs = ()  # backward reads no input values
-    is_view = True
+    is_view = True  # basic indexing (ints, slices, None, ...) returns a view
+    advanced = False
 
     @staticmethod
     def forward(ctx, x, key):
@@ -70,22 +71,15 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # d x[key] = grad placed at key in zeros
-        return IndexAccumulate.apply(grad, ctx.inputs[1], ctx.in_shape, False), None
+        # d x[key] = grad placed at key in zeros (repeated advanced indices accumulate)
+        return IndexAccumulate.apply(grad, ctx.inputs[1], ctx.in_shape, ctx.advanced), None
 
 
-class AdvancedGetItem(Function):
-    saves_inputs = ()  # backward reads no input values
+class AdvancedGetItem(GetItem):
+    """Indexing with integer/boolean arrays: a copy, not a view."""
 
-    @staticmethod
-    def forward(ctx, x, key):
-        ctx.in_shape = x.shape
-        return x[key]
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d x[idx] = grad added at idx into zeros (repeated indices accumulate)
-        return IndexAccumulate.apply(grad, ctx.inputs[1], ctx.in_shape, True), None
+    is_view = False
+    advanced = True
 
 
 class IndexAccumulate(Function):

@@ -6,31 +6,12 @@ import numpy as np
 import pytest
 
 import ember
-
-try:
-    import torch
-except ImportError:  # parity halves of the tests are skipped
-    torch = None
-
-LIBS = [ember] + ([torch] if torch is not None else [])
+from tests.ops.helpers import LIBS, check_error
 
 
 def randn(lib, *shape, requires_grad=False, seed=0):
     a = np.random.default_rng(seed).standard_normal(shape)
     return lib.tensor(a, dtype=lib.float64, requires_grad=requires_grad)
-
-
-def check_error(fn, exc_type, *fragments):
-    """``fn(lib)`` raises ``exc_type`` in ember, with every fragment in the message, and the same
-    exception type in PyTorch."""
-    with pytest.raises(exc_type) as info:
-        fn(ember)
-    msg = str(info.value)
-    for f in fragments:
-        assert f in msg, f"{f!r} not in {msg!r}"
-    if torch is not None:
-        with pytest.raises(exc_type):
-            fn(torch)
 
 
 ERRORS = [
