@@ -14,6 +14,7 @@ from ember.nn.modules import (
     Sequential,
     Unflatten,
 )
+from ember.nn.modules import *  # noqa: F403 - every layer family's __all__
 from ember.nn.parameter import Parameter, UninitializedParameter
 
 __all__ = [

@@ -1,51 +1,18 @@
 """``ember.nn.functional`` (imported as ``F``): the stateless functions behind the layers.
 
 Each function validates its arguments and computes through ember ops; layers in
-``ember.nn.modules`` call these, so a layer and its function never disagree.
+``ember.nn.modules`` call these, so a layer and its function never disagree. The functions
+live in ``ember/nn/_functional/<family>.py``; this module re-exports each family's ``__all__``.
 """
 
-from __future__ import annotations
-
-from ember._tensor import Tensor
-from ember.ops._util import shape_str
-from ember.ops.linalg import matmul
-
-__all__ = ["linear"]
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """Affine map ``input @ weight.T + bias``.
-
-    Args:
-        input: tensor whose last dimension is ``in_features``.
-        weight: ``(out_features, in_features)`` (or ``(in_features,)`` for a single output).
-        bias: ``(out_features,)`` or None.
-
-    Shape:
-        - Input: ``(*, in_features)``
-        - Output: ``(*, out_features)`` (``(*)`` for a 1-D weight)
-    """
-    if not isinstance(input, Tensor):
-        raise TypeError(
-            f"linear(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
-        )
-    if not isinstance(weight, Tensor):
-        raise TypeError(
-            f"linear(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}"
-        )
-    shape = input.shape
-    w_shape = weight.shape
-    if not shape or not 1 <= len(w_shape) <= 2 or shape[-1] != w_shape[-1]:
-        raise RuntimeError(
-            f"linear(): input of shape {shape_str(shape)} and weight of shape "
-            f"{shape_str(w_shape)} can't be multiplied (expected the last "
-            "dimensions to match)"
-        )
-    if len(shape) > 2 and len(w_shape) == 2:
-        # one 2-D product instead of a batched one: the weight gradient is then a single GEMM
-        out = matmul(input.reshape(-1, shape[-1]), weight.t()).reshape(*shape[:-1], w_shape[0])
-    else:
-        out = matmul(input, weight.t())
-    if bias is not None:
-        out = out + bias
-    return out
+# ruff: noqa: F403, F405
+from ember.nn._functional.linear import *
+from ember.nn._functional.activation import *
+from ember.nn._functional.loss import *
+from ember.nn._functional.conv import *
+from ember.nn._functional.pooling import *
+from ember.nn._functional.vision import *
+from ember.nn._functional.normalization import *
+from ember.nn._functional.dropout import *
+from ember.nn._functional.sparse import *
+from ember.nn._functional.attention import *

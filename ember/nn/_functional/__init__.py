@@ -1,0 +1,1 @@
+"""Implementation of ``ember.nn.functional``, one family per module."""

@@ -1,0 +1,5 @@
+"""Upsample and PixelShuffle."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
