@@ -1,6 +1,7 @@
 """``ember.nn``: modules, parameters, ``functional`` and ``init``, mirroring ``torch.nn``."""
 
 from ember.nn import functional, init, parameter
+from ember.nn.modules import *  # noqa: F403 - every layer family's __all__
 from ember.nn.modules import (
     Flatten,
     Identity,
@@ -14,7 +15,6 @@ from ember.nn.modules import (
     Sequential,
     Unflatten,
 )
-from ember.nn.modules import *  # noqa: F403 - every layer family's __all__
 from ember.nn.parameter import Parameter, UninitializedParameter
 
 __all__ = [

@@ -6,13 +6,13 @@ live in ``ember/nn/_functional/<family>.py``; this module re-exports each family
 """
 
 # ruff: noqa: F403, F405
-from ember.nn._functional.linear import *
 from ember.nn._functional.activation import *
-from ember.nn._functional.loss import *
-from ember.nn._functional.conv import *
-from ember.nn._functional.pooling import *
-from ember.nn._functional.vision import *
-from ember.nn._functional.normalization import *
-from ember.nn._functional.dropout import *
-from ember.nn._functional.sparse import *
 from ember.nn._functional.attention import *
+from ember.nn._functional.conv import *
+from ember.nn._functional.dropout import *
+from ember.nn._functional.linear import *
+from ember.nn._functional.loss import *
+from ember.nn._functional.normalization import *
+from ember.nn._functional.pooling import *
+from ember.nn._functional.sparse import *
+from ember.nn._functional.vision import *

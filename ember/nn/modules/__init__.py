@@ -1,5 +1,8 @@
 """Layers, one family per file; re-exported by ``ember.nn``."""
 
+# one family per file; each lists its layers in __all__
+from ember.nn.modules.activation import *  # noqa: F403, E402
+from ember.nn.modules.attention import *  # noqa: F403, E402
 from ember.nn.modules.container import (
     ModuleDict,
     ModuleList,
@@ -7,16 +10,12 @@ from ember.nn.modules.container import (
     ParameterList,
     Sequential,
 )
-from ember.nn.modules.flatten import Flatten, Unflatten
-from ember.nn.modules.linear import Identity, LazyLinear, Linear
-from ember.nn.modules.module import Module, RemovableHandle
-
-# one family per file; each lists its layers in __all__
-from ember.nn.modules.activation import *  # noqa: F403, E402
-from ember.nn.modules.attention import *  # noqa: F403, E402
 from ember.nn.modules.conv import *  # noqa: F403, E402
 from ember.nn.modules.dropout import *  # noqa: F403, E402
+from ember.nn.modules.flatten import Flatten, Unflatten
+from ember.nn.modules.linear import Identity, LazyLinear, Linear
 from ember.nn.modules.loss import *  # noqa: F403, E402
+from ember.nn.modules.module import Module, RemovableHandle
 from ember.nn.modules.normalization import *  # noqa: F403, E402
 from ember.nn.modules.pooling import *  # noqa: F403, E402
 from ember.nn.modules.rnn import *  # noqa: F403, E402
