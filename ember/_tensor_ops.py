@@ -417,10 +417,10 @@ class TensorOps:
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.reduce.prod(self, dim, keepdim, dtype=dtype)
 
-    def var(self, dim=None, *, correction=None, keepdim=False, unbiased=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.reduce.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
-    def std(self, dim=None, *, correction=None, keepdim=False, unbiased=None):
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.reduce.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
     def max(self, dim=None, keepdim=False):

@@ -55,6 +55,8 @@ class Function:
         if STATE.anomaly:
             return anomaly.checked_apply(cls, ctx, args, arrays, kwargs, record)
         out = cls.forward(ctx, *arrays, **kwargs)
+        if out.__class__ is not np.ndarray and out.__class__ is not tuple:
+            out = np.asarray(out)  # NumPy reductions of 0-d inputs return scalars
         if not record and out.__class__ is not tuple:  # the common no-graph case, inlined
             return Tensor._make(out, False, None, 0, args[0]._vc if cls.is_view else None)
         return _wrap_outputs(cls, ctx, args, out, record, kwargs)
@@ -69,6 +71,15 @@ class Function:
     def inputs(self):
         self._check_versions()
         return self._inputs
+
+    def input(self, i: int):
+        """Argument ``i`` of forward, checked for in-place changes (only this one)."""
+        if self._released:
+            raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
+        vc, version = self._in_versions[i]
+        if vc is not None and vc[0] != version:
+            raise RuntimeError(_modified_message(self, f"input {i}", vc[0], version))
+        return self._inputs[i]
 
     @property
     def output(self):

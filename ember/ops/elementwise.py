@@ -18,11 +18,6 @@ from ember.ops._util import check_operand, float_input, promote, shape_str
 # its result in np.asarray so a tensor's storage is always an ndarray (in-place ops write into it).
 
 
-def _scalar(x) -> bool:
-    """A number operand (Python or NumPy scalar) as forward sees it; tensors arrive as ndarrays."""
-    return not isinstance(x, np.ndarray)
-
-
 # -- binary arithmetic ---------------------------------------------------------------------------
 class Add(Function):
     @staticmethod
@@ -47,37 +42,29 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        # a number operand is kept on ctx: the backward of ``t * 2`` never reads ``t``, so it
-        # survives later in-place changes of ``t`` (as in PyTorch)
-        ctx.const_a = a if _scalar(a) else None
-        ctx.const_b = b if _scalar(b) else None
         return np.asarray(np.multiply(a, b))
 
     @staticmethod
     def backward(ctx, grad):
+        # ctx.input(i) reads (and version-checks) only the operand a gradient needs: the
+        # backward of ``t * c`` never reads ``t``, so it survives in-place changes of ``t``
         need_a, need_b = ctx.needs_input_grad
-        if ctx.const_b is not None and not need_b:
-            return grad * ctx.const_b, None  # d(a c)/da = c
-        if ctx.const_a is not None and not need_a:
-            return None, grad * ctx.const_a  # d(c b)/db = c
-        a, b = ctx.inputs
-        return (grad * b if need_a else None), (grad * a if need_b else None)  # d(ab) = b da + a db
+        ga = grad * ctx.input(1) if need_a else None  # d(ab)/da = b
+        gb = grad * ctx.input(0) if need_b else None  # d(ab)/db = a
+        return ga, gb
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.const = b if _scalar(b) else None  # t / c: backward needs only c (see Mul)
         return np.asarray(np.true_divide(a, b))
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.const is not None and not ctx.needs_input_grad[1]:
-            return grad / ctx.const, None  # d(a/c)/da = 1/c
-        a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
+        b = ctx.input(1)
         ga = grad / b if need_a else None  # d(a/b)/da = 1/b
-        gb = -grad * a / (b * b) if need_b else None  # d(a/b)/db = -a/b^2
+        gb = -grad * ctx.input(0) / (b * b) if need_b else None  # d(a/b)/db = -a/b^2
         return ga, gb
 
 
@@ -184,12 +171,17 @@ def sub(input, other, *, alpha=1):
     if alpha != 1:
         _check_alpha(input, other, alpha, "sub")
         other = mul(other, alpha)
-    a, b = promote(input, other, "sub")
-    if (_bool_tensor(a) or _bool_tensor(b)) and _result_kind(a, b) == "b":
+    if _is_bool(input) or _is_bool(other):
         raise RuntimeError(
-            "sub(): Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead.")
+            "sub(): Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+            "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    a, b = promote(input, other, "sub")
     return _apply(Sub, "sub", a, b)
+
+
+def _is_bool(x) -> bool:
+    """A bool tensor or a Python/NumPy bool operand."""
+    return _bool_tensor(x) or isinstance(x, (bool, np.bool_))
 
 
 def mul(input, other):
@@ -608,7 +600,19 @@ def lerp(input, end, weight):
     return add(input, mul(weight, sub(end, input)))
 
 
+def _promote_three(input, tensor1, tensor2, name):
+    """The three operands cast to their common dtype, decided together as PyTorch does."""
+    from ember.ops._util import _to
+
+    for x in (input, tensor1, tensor2):
+        check_operand(x, name)
+    dt = _dtype.result_type(*[x._data if isinstance(x, Tensor) else x
+                              for x in (input, tensor1, tensor2)])
+    return _to(input, dt), _to(tensor1, dt), _to(tensor2, dt)
+
+
 def addcmul(input, tensor1, tensor2, *, value=1):
+    input, tensor1, tensor2 = _promote_three(input, tensor1, tensor2, "addcmul")
     return add(input, mul(mul(tensor1, tensor2), value))
 
 
@@ -619,6 +623,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
             "release addcdiv will perform a true division of tensor1 and tensor2. Use "
             "addcdiv(input, tensor1.float(), tensor2, value=value) or "
             "input + value * (tensor1 / tensor2) instead.")
+    input, tensor1, tensor2 = _promote_three(input, tensor1, tensor2, "addcdiv")
     return add(input, mul(div(tensor1, tensor2), value))
 
 

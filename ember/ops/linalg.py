@@ -25,18 +25,19 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
         if need_a:
-            ga = matmul(grad, sh.matrix_transpose(b))  # dA = G B^T
+            ga = Matmul.apply(grad, sh.matrix_transpose(ctx.input(1)))  # dA = G B^T
         if need_b:
-            if b._data.ndim == 2 and a._data.ndim > 2:
-                k, n = b._data.shape
+            a, b_ndim = ctx.input(0), ctx._inputs[1]._data.ndim
+            if b_ndim == 2 and a._data.ndim > 2:
+                k, n = ctx._inputs[1]._data.shape
                 # dB = sum over the batch of A^T G, folded into one GEMM
-                gb = matmul(sh.matrix_transpose(sh.reshape(a, (-1, k))), sh.reshape(grad, (-1, n)))
+                gb = Matmul.apply(sh.matrix_transpose(sh.reshape(a, (-1, k))),
+                                  sh.reshape(grad, (-1, n)))
             else:
-                gb = matmul(sh.matrix_transpose(a), grad)  # dB = A^T G
+                gb = Matmul.apply(sh.matrix_transpose(a), grad)  # dB = A^T G
         return ga, gb
 
 

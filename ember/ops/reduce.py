@@ -104,7 +104,7 @@ def _correction(correction, unbiased):
     return 1 if correction is None else correction
 
 
-def var(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``sum((x - mean)^2) / (N - correction)`` over ``dim``; inf/nan when N <= correction."""
     if isinstance(dim, bool):  # legacy ``var(unbiased)`` overload: var(x, False)
         dim, unbiased = None, dim
@@ -135,21 +135,21 @@ class SqrtZeroGrad(Function):
         return ew.where(y == 0, 0.0, grad / (2 * safe))  # d sqrt(v) = 1/(2 sqrt(v)), 0 at v = 0
 
 
-def std(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     if isinstance(dim, bool):  # legacy ``std(unbiased)`` overload
         dim, unbiased = None, dim
     v = var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
     return SqrtZeroGrad.apply(v)
 
 
-def var_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     v = var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
     return v, mean(input, dim, keepdim)
 
 
-def std_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     s = std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
@@ -354,7 +354,8 @@ class NormP(Function):
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
         ctx.in_shape = x.shape
-        return np.asarray(np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1.0 / p))
+        total = np.asarray(np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdim))
+        return total ** total.dtype.type(1.0 / p)  # NOTE: keeps float32 on NumPy 1.x too
 
     @staticmethod
     def backward(ctx, grad):

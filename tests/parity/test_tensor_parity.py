@@ -156,9 +156,7 @@ def test_promotion_matrix_tensor_scalar(op, default):
 
 @pytest.mark.parametrize(
     "name",
-    ["int32", "uint8",
-     pytest.param("float16", marks=pytest.mark.xfail(
-         reason="ember/ops/elementwise.py addcmul promotes pairwise: reported bug"))],
+    ["int32", "uint8", "float16"],
 )
 def test_promotion_of_three_operands(name):
     # addcmul(input, t1, t2) promotes its three operands together, in one step
