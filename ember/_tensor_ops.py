@@ -650,3 +650,9 @@ class TensorOps:
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return _creation.multinomial(self, num_samples, replacement, generator=generator)
+
+    def softmax(self, dim, dtype=None):
+        return _ops.activation.softmax(self if dtype is None else self.to(dtype), dim)
+
+    def log_softmax(self, dim, dtype=None):
+        return _ops.activation.log_softmax(self if dtype is None else self.to(dtype), dim)

@@ -6,6 +6,6 @@ import warnings
 # RuntimeWarnings raised from inside ember's kernels are not shown. detect_anomaly() finds them.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
 
-from ember.ops import elementwise, index, inplace, linalg, reduce, shape  # noqa: E402
+from ember.ops import activation, elementwise, index, inplace, linalg, reduce, shape  # noqa: E402
 
-__all__ = ["elementwise", "index", "inplace", "linalg", "reduce", "shape"]
+__all__ = ["activation", "elementwise", "index", "inplace", "linalg", "reduce", "shape"]

@@ -1,6 +1,19 @@
 """Layers, one family per file; re-exported by ``ember.nn``."""
 
 # one family per file; each lists its layers in __all__
+from ember.nn.modules import (  # noqa: E402 - the family modules, for their __all__
+    activation,
+    attention,
+    conv,
+    dropout,
+    loss,
+    normalization,
+    pooling,
+    rnn,
+    sparse,
+    transformer,
+    vision,
+)
 from ember.nn.modules.activation import *  # noqa: F403, E402
 from ember.nn.modules.attention import *  # noqa: F403, E402
 from ember.nn.modules.container import (
@@ -37,3 +50,6 @@ __all__ = [
     "Sequential",
     "Unflatten",
 ]
+for _family in (activation, attention, conv, dropout, loss, normalization, pooling, rnn, sparse,
+                transformer, vision):
+    __all__ += _family.__all__
