@@ -1,6 +1,6 @@
 """``ember.nn``: modules, parameters, ``functional`` and ``init``, mirroring ``torch.nn``."""
 
-from ember.nn import functional, init, parameter
+from ember.nn import functional, init, parameter, utils
 from ember.nn.modules import *  # noqa: F403 - every layer family's __all__
 from ember.nn.modules import (
     Flatten,

@@ -73,6 +73,13 @@ def register(*cases: OpCase) -> None:
 
 
 def all_cases() -> list[OpCase]:
-    from tests.ops import cases_elementwise, cases_reduce, cases_shape_index  # noqa: F401
+    from tests.ops import (  # noqa: F401
+        cases_elementwise,
+        cases_nn_activation_loss,
+        cases_nn_conv_pool,
+        cases_nn_norm,
+        cases_reduce,
+        cases_shape_index,
+    )
 
     return CASES

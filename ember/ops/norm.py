@@ -1,0 +1,96 @@
+"""Fused normalization kernel: ``(x - mean) / sqrt(var + eps) * weight + bias`` in one op.
+
+Batch, layer, group and instance norm all reduce to normalizing over some axes of a (possibly
+reshaped) input and applying a broadcastable affine map, so one kernel serves them all.
+
+Forward computes mean and (biased) variance once with NumPy, keeps ``x_hat`` and ``invstd`` for
+backward and writes the result with few passes over memory. Backward is the closed form
+
+    g_hat = grad * weight
+    dx    = invstd * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat))
+    dw    = grad * x_hat         (summed to weight's shape by the engine)
+    db    = grad
+
+written in ember ops. When the backward itself is recorded (``create_graph=True``), ``x_hat`` and
+``invstd`` are recomputed from the input with ember ops so double backward sees their dependence
+on ``x``; otherwise the saved arrays are used as constants (the same values, no extra passes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd.function import Function
+from ember.autograd.grad_mode import STATE
+from ember.ops.elementwise import rsqrt
+from ember.ops.reduce import mean
+
+__all__ = ["NormAffine", "norm_affine"]
+
+
+class NormAffine(Function):
+    saves_inputs = (0, 1)  # backward reads x and weight, never bias
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps, stats):
+        mu = x.mean(axis=axes, keepdims=True)
+        xc = x - mu
+        var = np.mean(np.square(xc), axis=axes, keepdims=True)  # biased, as PyTorch normalizes
+        invstd = 1.0 / np.sqrt(var + eps)
+        x_hat = np.multiply(xc, invstd, out=xc)  # reuse the centred buffer
+        ctx.axes, ctx.eps = axes, eps
+        ctx.invstd = invstd.astype(x.dtype, copy=False)
+        ctx.x_hat = x_hat
+        if stats is not None:  # the caller wants the batch statistics (running-stat update)
+            stats.append(Tensor._make(mu.astype(x.dtype, copy=False)))
+            stats.append(Tensor._make(var.astype(x.dtype, copy=False)))
+        if weight is None and bias is None:
+            return np.array(x_hat, dtype=x.dtype, copy=True)
+        out = x_hat * weight if weight is not None else x_hat.copy()
+        if bias is not None:
+            out += bias
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.inputs[0], ctx.inputs[1]
+        axes = ctx.axes
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if STATE.grad_enabled:  # create_graph: express x_hat, invstd through x
+            xc = x - mean(x, axes, keepdim=True)  # centred input
+            invstd = rsqrt(mean(xc * xc, axes, keepdim=True) + ctx.eps)  # (var + eps)^-1/2
+            x_hat = xc * invstd
+        else:  # plain backward: the forward's arrays are the same values, as constants
+            invstd = Tensor._make(ctx.invstd)
+            x_hat = Tensor._make(ctx.x_hat)
+        gx = gw = None
+        if need_x:
+            g_hat = grad * weight if weight is not None else grad  # d(x_hat w)/dx_hat = w
+            # d x_hat / dx: invstd (I - 1/n - x_hat x_hat^T / n), applied to g_hat
+            gx = invstd * (
+                g_hat
+                - mean(g_hat, axes, keepdim=True)
+                - x_hat * mean(g_hat * x_hat, axes, keepdim=True)
+            )
+        if need_w:
+            gw = grad * x_hat  # d(x_hat w + b)/dw = x_hat
+        gb = grad if need_b else None  # d(x_hat w + b)/db = 1
+        return gx, gw, gb
+
+
+def norm_affine(input, weight, bias, axes: tuple, eps: float, stats: list | None = None):
+    """Normalize ``input`` over ``axes`` and apply ``weight``/``bias`` (broadcastable or None).
+
+    Args:
+        input: floating tensor.
+        weight: tensor broadcastable to ``input`` (already reshaped by the caller), or None.
+        bias: same as ``weight``.
+        axes: the axes to normalize over (non-negative ints).
+        eps: added to the variance.
+        stats: when a list, the batch mean and biased variance (keepdim shape) are appended.
+
+    Returns:
+        A tensor of ``input``'s shape and dtype.
+    """
+    return NormAffine.apply(input, weight, bias, axes=tuple(axes), eps=float(eps), stats=stats)
