@@ -32,3 +32,20 @@ def check_error(fn, exc_type, *fragments):
     if torch is not None:
         with pytest.raises(exc_type):
             fn(torch)
+
+
+lib_param = pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
+
+
+def dtype_name(t) -> str:
+    """``float32`` for ember.float32 and torch.float32 alike."""
+    return str(t.dtype).split(".")[-1]
+
+
+def grads_of(lib, fn, *values, weights=None):
+    """Run ``fn`` on float64 leaves made from ``values``; return (output array, input grads)."""
+    xs = [lib.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for v in values]
+    out = fn(*xs)
+    w = np.ones(tuple(out.shape)) if weights is None else np.asarray(weights, dtype=np.float64)
+    (out * lib.tensor(w)).sum().backward()
+    return out.detach().numpy(), [None if x.grad is None else x.grad.numpy() for x in xs]

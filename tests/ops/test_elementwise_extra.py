@@ -8,28 +8,9 @@ import numpy as np
 import pytest
 
 import ember
+from tests.ops.helpers import dtype_name, grads_of, lib_param, torch
 
-try:
-    import torch
-except ImportError:  # the hand-known answers still run
-    torch = None
-
-LIBS = [ember] if torch is None else [ember, torch]
-lib_param = pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
 quiet = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0^-1, log(0) on purpose
-
-
-def dtype_name(t) -> str:
-    return str(t.dtype).split(".")[-1]
-
-
-def grads_of(lib, fn, *values, weights=None):
-    """Run ``fn`` on float64 leaves made from ``values``; return (output array, input grads)."""
-    xs = [lib.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for v in values]
-    out = fn(*xs)
-    w = np.ones(tuple(out.shape)) if weights is None else np.asarray(weights, dtype=np.float64)
-    (out * lib.tensor(w)).sum().backward()
-    return out.detach().numpy(), [None if x.grad is None else x.grad.numpy() for x in xs]
 
 
 # -- dtype promotion -----------------------------------------------------------------------------
