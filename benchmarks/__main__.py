@@ -7,9 +7,9 @@ import json
 import platform
 
 from benchmarks import harness
-from benchmarks.workloads import tiny
+from benchmarks.workloads import cnn, lstm, tiny
 
-WORKLOADS = {w.NAME: w for w in (tiny,)}
+WORKLOADS = {w.NAME: w for w in (tiny, lstm, cnn)}
 
 
 def run(names, quick: bool = False) -> list[dict]:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from benchmarks import __main__ as bench
-from benchmarks.workloads import tiny
+from benchmarks.workloads import cnn, lstm, tiny
 
-WORKLOADS = [tiny]
+WORKLOADS = [tiny, lstm, cnn]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.NAME)

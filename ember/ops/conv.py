@@ -1,0 +1,288 @@
+"""Convolution kernels: conv, its two adjoints (transposed conv, weight gradient), im2col/col2im.
+
+Everything is lowered to one BLAS product per layer (a batched one over groups). The patch
+matrix ("cols") is laid out channels-last, ``(N * OH * OW, groups, kh * kw * C_g)``: its copy
+out of the input reads contiguous channel runs, and the output ``(N * OH * OW, C_out)`` is
+returned as a channels-last view of ``(N, C_out, OH, OW)``, which the next layer reads cheaply.
+
+The three ops below are each other's derivatives, so gradients of any order exist:
+
+- ``Conv``:          y  = conv(x, w)            dy -> dx = conv_t(dy, w),  dw = conv_w(x, dy)
+- ``ConvTranspose``: x' = conv_t(g, w)          dx' -> dg = conv(dx', w),  dw = conv_w(dx', g)
+- ``ConvWeight``:    w' = conv_w(x, g)          dw' -> dx = conv_t(g, dw'), dg = conv(x, dw')
+
+Kernels take 2-D geometry (``stride``, ``padding``, ``dilation`` as pairs); 1-D inputs
+``(N, C, L)`` are run as ``(N, C, 1, L)`` with the pairs ``(1, s)``, ``(0, p)``, ``(1, d)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ember._tensor import Tensor
+from ember.autograd.function import Function
+from ember.ops import reduce as rd
+
+__all__ = ["conv", "conv_transpose", "conv_weight", "im2col", "col2im", "out_size"]
+
+
+def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    """Output length of a convolution/pooling window sweep along one dim."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _as4d(a: np.ndarray) -> np.ndarray:
+    return a[:, :, None, :] if a.ndim == 3 else a
+
+
+def _back(a: np.ndarray, ndim: int) -> np.ndarray:
+    return a[:, :, 0, :] if ndim == 3 else a
+
+
+def _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow):
+    """Patches of ``x`` (N, C, H, W) as a ``(N*OH*OW, groups, kh*kw*C_g)`` matrix (one copy)."""
+    n, c, h, w = x.shape
+    (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
+    if p0 or p1:
+        buf = np.zeros((n, h + 2 * p0, w + 2 * p1, c), x.dtype)
+        buf[:, p0 : p0 + h, p1 : p1 + w] = x.transpose(0, 2, 3, 1)
+    else:
+        buf = x.transpose(0, 2, 3, 1)  # channels-last view, no copy
+    sn, sh, sw, sc = buf.strides
+    cg = c // groups
+    win = as_strided(
+        buf,
+        (n, oh, ow, groups, kh, kw, cg),
+        (sn, sh * s0, sw * s1, sc * cg, sh * d0, sw * d1, sc),
+        writeable=False,
+    )
+    return np.ascontiguousarray(win).reshape(n * oh * ow, groups, kh * kw * cg)
+
+
+def _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, oh, ow):
+    """Adjoint of ``_im2col``: add every patch back at its place; returns (N, C, H, W)."""
+    n, c, h, w = shape
+    (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
+    cg = c // groups
+    d = dcols.reshape(n, oh, ow, groups, kh, kw, cg)
+    hp = max((oh - 1) * s0 + d0 * (kh - 1) + 1, p0 + h)
+    wp = max((ow - 1) * s1 + d1 * (kw - 1) + 1, p1 + w)
+    buf = np.zeros((n, hp, wp, groups, cg), dcols.dtype)
+    hspan, wspan = s0 * (oh - 1) + 1, s1 * (ow - 1) + 1
+    for i in range(kh):  # a small constant loop over kernel offsets, never over pixels
+        for j in range(kw):
+            buf[:, i * d0 : i * d0 + hspan : s0, j * d1 : j * d1 + wspan : s1] += d[
+                :, :, :, :, i, j
+            ]
+    return buf[:, p0 : p0 + h, p1 : p1 + w].reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+def _wmat(w, groups):
+    """Weight (O, C_g, kh, kw) as (groups, O_g, kh*kw*C_g), matching the cols layout."""
+    o, cg, kh, kw = w.shape
+    return (
+        w.reshape(groups, o // groups, cg, kh, kw)
+        .transpose(0, 1, 3, 4, 2)
+        .reshape(groups, o // groups, kh * kw * cg)
+    )
+
+
+def _rows(g, groups):
+    """Gradient/activation (N, O, OH, OW) as (N*OH*OW, groups, O_g) (a view when channels-last)."""
+    n, o, oh, ow = g.shape
+    return g.transpose(0, 2, 3, 1).reshape(n * oh * ow, groups, o // groups)
+
+
+def _conv_forward(x, w, b, stride, padding, dilation, groups):
+    n = x.shape[0]
+    o, _, kh, kw = w.shape
+    oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
+    ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+    cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
+    wm = _wmat(w, groups)
+    if groups == 1:
+        out = cols.reshape(cols.shape[0], -1) @ wm[0].T  # (M, K) @ (K, O)
+    else:  # one batched product over groups: (G, M, K_g) @ (G, K_g, O_g)
+        out = np.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))
+        out = out.transpose(1, 0, 2).reshape(-1, o)
+    if b is not None:
+        out += b
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), cols
+
+
+def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
+    """``conv_t(g, w)``: the input-gradient of a convolution, at the (4-D) ``shape``."""
+    o, cg, kh, kw = w.shape
+    full = [d * (k - 1) - p for d, k, p in zip(dilation, (kh, kw), padding)]
+    if (
+        stride == (1, 1)
+        and min(full) >= 0
+        and tuple(shape[2:])
+        == (g.shape[2] + full[0] - padding[0], g.shape[3] + full[1] - padding[1])
+    ):
+        # stride 1: a plain convolution of the fully padded gradient with the flipped,
+        # in/out-swapped kernel; its im2col copy is cheaper than col2im's strided sums
+        wf = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+        wf = wf.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
+        return _conv_forward(g, wf, None, (1, 1), tuple(full), dilation, groups)[0]
+    rows = _rows(g, groups)
+    wm = _wmat(w, groups)
+    if groups == 1:
+        dcols = rows.reshape(rows.shape[0], -1) @ wm[0]  # (M, O) @ (O, K)
+    else:
+        dcols = np.matmul(rows.transpose(1, 0, 2), wm).transpose(1, 0, 2)
+    return _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, g.shape[2], g.shape[3])
+
+
+def _conv_w_forward(x, g, w_shape, stride, padding, dilation, groups, cols=None):
+    """``conv_w(x, g)``: the weight-gradient of a convolution of ``x`` with output grad ``g``."""
+    o, cg, kh, kw = w_shape
+    if cols is None:
+        cols = _im2col(x, kh, kw, stride, padding, dilation, groups, g.shape[2], g.shape[3])
+    rows = _rows(g, groups)
+    if groups == 1:
+        dw = (rows.reshape(rows.shape[0], -1).T @ cols.reshape(cols.shape[0], -1))[None]
+    else:  # (G, O_g, M) @ (G, M, K_g)
+        dw = np.matmul(rows.transpose(1, 2, 0), cols.transpose(1, 0, 2))
+    dw = dw.reshape(groups, o // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
+    return np.ascontiguousarray(dw).reshape(o, cg, kh, kw)
+
+
+class Conv(Function):
+    """``y = conv(x, w) + b`` (cross-correlation, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        out, ctx.cols = _conv_forward(_as4d(x), _as4d(w), b, stride, padding, dilation, groups)
+        return _back(out, x.ndim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, b, stride, padding, dilation, groups = ctx.inputs
+        geo = (stride, padding, dilation, groups)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = ConvTranspose.apply(grad, w, x.shape, *geo)  # d x = conv_t(dy, w)
+        if ctx.needs_input_grad[1]:
+            gw = ConvWeight.apply(x, grad, w.shape, *geo, cols=ctx.cols)  # d w = conv_w(x, dy)
+        if b is not None and ctx.needs_input_grad[2]:
+            dims = (0, 2, 3) if grad.ndim == 4 else (0, 2)
+            gb = rd.sum(grad, dims)  # d b = sum of dy over batch and positions
+        return gx, gw, gb, None, None, None, None
+
+
+class ConvTranspose(Function):
+    """``x' = conv_t(g, w)``, the adjoint of ``conv(., w)``, producing ``shape``."""
+
+    @staticmethod
+    def forward(ctx, g, w, shape, stride, padding, dilation, groups):
+        shape4 = shape if len(shape) == 4 else (shape[0], shape[1], 1, shape[2])
+        out = _conv_t_forward(_as4d(g), _as4d(w), shape4, stride, padding, dilation, groups)
+        return _back(out, len(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, w, shape, *geo = ctx.inputs
+        gg = gw = None
+        if ctx.needs_input_grad[0]:
+            gg = Conv.apply(grad, w, None, *geo)  # d g = conv(dx', w)
+        if ctx.needs_input_grad[1]:
+            gw = ConvWeight.apply(grad, g, w.shape, *geo)  # d w = conv_w(dx', g)
+        return gg, gw, None, None, None, None, None
+
+
+class ConvWeight(Function):
+    """``w' = conv_w(x, g)``: sum over positions of patch(x) * g; ``cols`` caches x's patches."""
+
+    @staticmethod
+    def forward(ctx, x, g, w_shape, stride, padding, dilation, groups, cols=None):
+        w4 = w_shape if len(w_shape) == 4 else (w_shape[0], w_shape[1], 1, w_shape[2])
+        dw = _conv_w_forward(_as4d(x), _as4d(g), w4, stride, padding, dilation, groups, cols)
+        return dw.reshape(w_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g, _, *geo = ctx.inputs
+        gx = gg = None
+        if ctx.needs_input_grad[0]:
+            gx = ConvTranspose.apply(g, grad, x.shape, *geo)  # d x = conv_t(g, dw')
+        if ctx.needs_input_grad[1]:
+            gg = Conv.apply(x, grad, None, *geo)  # d g = conv(x, dw')
+        return gx, gg, None, None, None, None, None
+
+
+def conv(x: Tensor, w: Tensor, b, stride, padding, dilation, groups: int) -> Tensor:
+    """Convolution with 2-D geometry pairs; ``x`` is (N, C, H, W) or (N, C, L)."""
+    return Conv.apply(x, w, b, stride, padding, dilation, groups)
+
+
+def conv_transpose(g: Tensor, w: Tensor, shape, stride, padding, dilation, groups: int) -> Tensor:
+    """Transposed convolution of ``g`` with conv-layout weight ``w``, output of ``shape``."""
+    return ConvTranspose.apply(g, w, tuple(shape), stride, padding, dilation, groups)
+
+
+def conv_weight(x: Tensor, g: Tensor, w_shape, stride, padding, dilation, groups: int) -> Tensor:
+    return ConvWeight.apply(x, g, tuple(w_shape), stride, padding, dilation, groups)
+
+
+# -- unfold / fold ---------------------------------------------------------------------------------
+class Im2col(Function):
+    """``F.unfold``: (N, C, H, W) -> (N, C*kh*kw, L), blocks ordered (c, i, j)."""
+
+    saves_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, padding, stride):
+        n, c, h, w = x.shape
+        kh, kw = kernel
+        oh = out_size(h, kh, stride[0], padding[0], dilation[0])
+        ow = out_size(w, kw, stride[1], padding[1], dilation[1])
+        cols = _im2col(x, kh, kw, stride, padding, dilation, 1, oh, ow)
+        cols = cols.reshape(n, oh * ow, kh, kw, c).transpose(0, 4, 2, 3, 1)
+        return np.ascontiguousarray(cols).reshape(n, c * kh * kw, oh * ow)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, kernel, dilation, padding, stride = ctx.inputs
+        # d unfold = fold (col2im), its adjoint
+        return (
+            Col2im.apply(grad, tuple(x.shape[2:]), kernel, dilation, padding, stride),
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+class Col2im(Function):
+    """``F.fold``: (N, C*kh*kw, L) -> (N, C, H, W), overlapping blocks summed."""
+
+    saves_inputs = ()
+
+    @staticmethod
+    def forward(ctx, cols, output_size, kernel, dilation, padding, stride):
+        n, ckk, _ = cols.shape
+        kh, kw = kernel
+        c = ckk // (kh * kw)
+        h, w = output_size
+        oh = out_size(h, kh, stride[0], padding[0], dilation[0])
+        ow = out_size(w, kw, stride[1], padding[1], dilation[1])
+        d = cols.reshape(n, c, kh, kw, oh * ow).transpose(0, 4, 2, 3, 1)
+        d = np.ascontiguousarray(d).reshape(n * oh * ow, 1, kh * kw * c)
+        out = _col2im(d, (n, c, h, w), kh, kw, stride, padding, dilation, 1, oh, ow)
+        return np.ascontiguousarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, _, kernel, dilation, padding, stride = ctx.inputs
+        # d fold = unfold (im2col), its adjoint
+        return Im2col.apply(grad, kernel, dilation, padding, stride), None, None, None, None, None
+
+
+def im2col(x: Tensor, kernel, dilation, padding, stride) -> Tensor:
+    return Im2col.apply(x, kernel, dilation, padding, stride)
+
+
+def col2im(cols: Tensor, output_size, kernel, dilation, padding, stride) -> Tensor:
+    return Col2im.apply(cols, tuple(output_size), kernel, dilation, padding, stride)
