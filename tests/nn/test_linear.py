@@ -181,3 +181,25 @@ def test_flatten_and_unflatten():
         nn.Unflatten(1, (3, 4.0))
     y = nn.Flatten()(ember.randn(2, 3, 4, requires_grad=True))
     assert y.grad_fn is not None
+
+
+def test_bilinear_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(0)
+    x1 = ember.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    x2 = ember.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((5, 3, 4)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(5), requires_grad=True)
+    assert ember.autograd.gradcheck(F.bilinear, (x1, x2, w, b))
+    assert ember.autograd.gradgradcheck(F.bilinear, (x1, x2, w, b))
+
+
+def test_bilinear_module_matches_formula_and_names_bad_shapes():
+    layer = nn.Bilinear(3, 4, 2)
+    assert repr(layer) == "Bilinear(in1_features=3, in2_features=4, out_features=2, bias=True)"
+    assert tuple(layer.weight.shape) == (2, 3, 4) and tuple(layer.bias.shape) == (2,)
+    x1, x2 = ember.randn(7, 3), ember.randn(7, 4)
+    want = np.einsum("ni,oij,nj->no", x1.numpy(), layer.weight.detach().numpy(), x2.numpy())
+    np.testing.assert_allclose(layer(x1, x2).detach().numpy(), want + layer.bias.detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match=r"Bilinear\(in1_features=3.*\(7, 5\)"):
+        layer(x1, ember.randn(7, 5))

@@ -222,3 +222,22 @@ def test_orthonormal_columns_match_pytorch_qr():
     q, r = torch.linalg.qr(torch.tensor(a))
     q = (q * torch.diag(r, 0).sign()).numpy()
     np.testing.assert_allclose(einit._orthonormal_columns(ember.tensor(a)).numpy(), q, atol=1e-12)
+
+
+def test_bilinear_matches_torch():
+    t_layer = torch.nn.Bilinear(3, 4, 2)
+    e_layer = enn.Bilinear(3, 4, 2)
+    e_layer.load_state_dict({k: v.detach().numpy() for k, v in t_layer.state_dict().items()})
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 3)).astype("float32")
+    b = rng.standard_normal((5, 4)).astype("float32")
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ea, eb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    t_out, e_out = t_layer(ta, tb), e_layer(ea, eb)
+    np.testing.assert_allclose(e_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (t_out ** 2).sum().backward()
+    (e_out ** 2).sum().backward()
+    for e, t in ((ea.grad, ta.grad), (eb.grad, tb.grad), (e_layer.weight.grad, t_layer.weight.grad),
+                 (e_layer.bias.grad, t_layer.bias.grad)):
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-4, atol=1e-5)
+    assert repr(e_layer) == repr(t_layer)

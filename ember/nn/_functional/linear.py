@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ember._tensor import Tensor
 from ember.ops._util import shape_str
-from ember.ops.linalg import matmul
+from ember.ops.linalg import einsum, matmul
 
-__all__ = ["linear"]
+__all__ = ["bilinear", "linear"]
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -45,3 +45,29 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None:
         out = out + bias
     return out
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_o = x1^T A_o x2 + b_o`` for each output feature ``o``.
+
+    Args:
+        input1: ``(*, in1_features)``.
+        input2: ``(*, in2_features)`` with the same leading dims as ``input1``.
+        weight: ``(out_features, in1_features, in2_features)``.
+        bias: ``(out_features,)`` or None.
+
+    Shape:
+        - Output: ``(*, out_features)``
+    """
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"bilinear(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    s1, s2, w = input1.shape, input2.shape, weight.shape
+    if len(w) != 3 or not s1 or not s2 or s1[:-1] != s2[:-1] or (s1[-1], s2[-1]) != w[1:]:
+        raise RuntimeError(
+            f"bilinear(): input1 of shape {shape_str(s1)} and input2 of shape {shape_str(s2)} "
+            f"don't fit weight of shape {shape_str(w)} (expected (out, in1, in2) with inputs "
+            "(*, in1) and (*, in2) of equal leading dims)"
+        )
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias

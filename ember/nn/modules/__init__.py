@@ -26,7 +26,7 @@ from ember.nn.modules.container import (
 from ember.nn.modules.conv import *  # noqa: F403, E402
 from ember.nn.modules.dropout import *  # noqa: F403, E402
 from ember.nn.modules.flatten import Flatten, Unflatten
-from ember.nn.modules.linear import Identity, LazyLinear, Linear
+from ember.nn.modules.linear import Bilinear, Identity, LazyLinear, Linear
 from ember.nn.modules.loss import *  # noqa: F403, E402
 from ember.nn.modules.module import Module, RemovableHandle
 from ember.nn.modules.normalization import *  # noqa: F403, E402
@@ -37,6 +37,7 @@ from ember.nn.modules.transformer import *  # noqa: F403, E402
 from ember.nn.modules.vision import *  # noqa: F403, E402
 
 __all__ = [
+    "Bilinear",
     "Flatten",
     "Identity",
     "LazyLinear",

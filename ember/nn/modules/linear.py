@@ -1,4 +1,4 @@
-"""Identity, Linear and LazyLinear."""
+"""Identity, Linear, Bilinear and LazyLinear."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter, UninitializedParameter, is_lazy
 from ember.ops._util import shape_str
 
-__all__ = ["Identity", "Linear", "LazyLinear"]
+__all__ = ["Bilinear", "Identity", "Linear", "LazyLinear"]
 
 
 class Identity(Module):
@@ -85,6 +85,58 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` with one matrix ``A`` per output feature.
+
+    Weight and bias start uniform in ``(-1/sqrt(in1_features), 1/sqrt(in1_features))``.
+
+    Args:
+        in1_features, in2_features: sizes of the two inputs' last dimension.
+        out_features: size of each output sample.
+        bias: whether to learn an additive bias. Default: True.
+
+    Shape:
+        - Input1: ``(*, in1_features)``; Input2: ``(*, in2_features)``
+        - Output: ``(*, out_features)``
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(
+            empty(out_features, in1_features, in2_features, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        for x, n in ((input1, self.in1_features), (input2, self.in2_features)):
+            if isinstance(x, Tensor) and (not x.shape or x.shape[-1] != n):
+                raise RuntimeError(
+                    f"{self._get_name()}({self.extra_repr()}): expected inputs with last "
+                    f"dimensions {self.in1_features} and {self.in2_features}, got "
+                    f"{shape_str(input1.shape)} and {shape_str(input2.shape)}"
+                )
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 
