@@ -1,0 +1,3 @@
+"""``ember.utils``: utilities with PyTorch's module paths (``ember.utils.data``)."""
+
+from ember.utils import data
