@@ -1,6 +1,6 @@
 """ember: a deep-learning framework on NumPy with PyTorch's API."""
 
-from ember import autograd, nn
+from ember import autograd, data, nn, optim, utils
 from ember._backend import device
 from ember._creation import (
     arange,
@@ -193,5 +193,7 @@ from ember.ops.shape import (
     vstack,
 )
 from ember.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from ember.serialization import load, save
+from ember.train import DataModule, Learner, Trainer, TrainModule, seed_everything
 
 __version__ = "0.1.0"
