@@ -2,7 +2,8 @@
 
 The parameters are the 62 tensors of torchvision's ResNet-18 (11.7M float32 values) with fixed
 random gradients; only ``step()`` is timed (no forward/backward). PyTorch runs on 2 threads
-with its default (single-tensor, CPU) implementation. Prints median ms and the ember/torch ratio.
+(``--torch-threads``) with its default (single-tensor, CPU) implementation. Prints median ms
+and the ember/torch ratio.
 """
 
 from __future__ import annotations
@@ -55,9 +56,14 @@ def build(lib, name: str, kwargs: dict, seed: int = 0):
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="few repeats (smoke test)")
+    parser.add_argument(
+        "--torch-threads", type=int, default=harness.THREADS, help="PyTorch intra-op threads"
+    )
     args = parser.parse_args(argv)
     libs = {fw: harness.import_framework(fw) for fw in ("ember", "torch")}
     libs = {fw: lib for fw, lib in libs.items() if lib is not None}
+    if "torch" in libs:
+        libs["torch"].set_num_threads(args.torch_threads)
     assert len(resnet18_shapes()) == 62
     rows = []
     print(f"{'optimizer':34s} {'ember ms':>9s} {'torch ms':>9s} {'ratio':>7s}")

@@ -8,8 +8,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim import _kernels as K
-from ember.optim.optimizer import (
-    Optimizer,
+from ember.optim._util import (
     _advance,
     _bump,
     _check_no_differentiable,
@@ -17,6 +16,7 @@ from ember.optim.optimizer import (
     _eval_closure,
     _new_step,
 )
+from ember.optim.optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 

@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ember.optim import _kernels as K
-from ember.optim.optimizer import (
-    Optimizer,
+from ember.optim._util import (
     _advance,
     _bump,
     _check_betas,
@@ -18,6 +17,7 @@ from ember.optim.optimizer import (
     _new_step,
     _zeros,
 )
+from ember.optim.optimizer import Optimizer
 
 __all__ = ["Adamax"]
 

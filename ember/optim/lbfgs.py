@@ -8,7 +8,8 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim._line_search import strong_wolfe
-from ember.optim.optimizer import Optimizer, _check_nonnegative, _eval_closure
+from ember.optim._util import _check_nonnegative, _eval_closure
+from ember.optim.optimizer import Optimizer
 
 __all__ = ["LBFGS"]
 

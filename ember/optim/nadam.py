@@ -8,8 +8,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim import _kernels as K
-from ember.optim.optimizer import (
-    Optimizer,
+from ember.optim._util import (
     _advance,
     _bump,
     _check_betas,
@@ -20,6 +19,7 @@ from ember.optim.optimizer import (
     _scalar_np_dtype,
     _zeros,
 )
+from ember.optim.optimizer import Optimizer
 
 __all__ = ["NAdam"]
 

@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ember import _dtype
 from ember._tensor import Tensor
-from ember.autograd.grad_mode import enable_grad
 from ember.nn.modules.module import RemovableHandle
+from ember.optim._util import _scalar_np_dtype
 
 __all__ = [
     "Optimizer",
@@ -93,68 +92,6 @@ def _with_step_hooks(step: Callable) -> Callable:
 
     wrapper._ember_hooked = True
     return wrapper
-
-
-def _eval_closure(closure: Callable | None):
-    """Call ``closure`` with gradient recording on (optimizer steps may run under no_grad)."""
-    if closure is None:
-        return None
-    with enable_grad():
-        return closure()
-
-
-def _check_nonnegative(*checks: tuple[str, float]) -> None:
-    """Raise PyTorch's ``ValueError("Invalid <what>: <value>")`` for each negative value."""
-    for what, value in checks:
-        if not 0.0 <= value:
-            raise ValueError(f"Invalid {what}: {value}")
-
-
-def _check_betas(betas) -> None:
-    """Both running-average coefficients must lie in [0, 1)."""
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-
-
-def _check_no_differentiable(name: str, differentiable: bool) -> None:
-    """ember's update kernels run outside autograd, so they cannot be differentiated through."""
-    if differentiable:
-        raise NotImplementedError(f"{name}: differentiable=True is not supported by ember")
-
-
-def _new_step() -> Tensor:
-    """A fresh ``step`` counter: a scalar tensor (float32, float64 when that is the default)."""
-    return Tensor._make(np.zeros((), _scalar_np_dtype()))
-
-
-def _scalar_np_dtype():
-    return np.float64 if _dtype.get_default_dtype() is _dtype.float64 else np.float32
-
-
-def _zeros(x: np.ndarray) -> Tensor:
-    """A state tensor of zeros shaped like the parameter storage ``x``."""
-    return Tensor._make(np.zeros_like(x))
-
-
-def _bump(state: dict, *keys: str) -> list:
-    """The storage arrays of ``state[key]`` (None where absent), whose versions are bumped
-    because the caller is about to update them in place."""
-    out = []
-    for key in keys:
-        t = state.get(key)
-        if t is not None:
-            t._vc[0] += 1
-        out.append(None if t is None else t._data)
-    return out
-
-
-def _advance(step: Tensor) -> float:
-    """Increment a ``step`` counter in place and return its new value as a float."""
-    s = step._data
-    s += 1
-    step._vc[0] += 1
-    return float(s)
 
 
 # Bytes of each array a chunked update works on at a time (see ``Optimizer._apply``): the
@@ -353,17 +290,23 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    def _scratch(self, shape: tuple, dtype, count: int) -> list[np.ndarray]:
-        """``count`` scratch arrays of ``shape``, reused across steps (they are not state).
+    def _scratch(self, shape: tuple, size: int, dtype, count: int) -> list[np.ndarray]:
+        """``count`` scratch arrays of ``shape`` (``size`` elements), reused across steps.
 
-        One buffer per dtype is kept, so a step allocates (and page-faults) nothing new.
+        One buffer per dtype backs them all (they are not state), so a step allocates and
+        page-faults nothing new; the views for each shape are cached too.
         """
-        pool = self.__dict__.setdefault("_scratch_pool", {})
-        n = int(np.prod(shape))
-        buf = pool.get(dtype)
-        if buf is None or buf.size < n * count:
-            buf = pool[dtype] = np.empty(n * count, dtype)
-        return [buf[i * n : (i + 1) * n].reshape(shape) for i in range(count)]
+        views = self.__dict__.setdefault("_scratch_views", {})
+        key = (shape, dtype, count)
+        out = views.get(key)
+        if out is None:
+            pool = self.__dict__.setdefault("_scratch_pool", {})
+            buf = pool.get(dtype)
+            if buf is None or buf.size < size * count:
+                buf = pool[dtype] = np.empty(size * count, dtype)
+                views.clear()  # views of the old buffer would keep it alive
+            out = views[key] = [buf[i * size : (i + 1) * size].reshape(shape) for i in range(count)]
+        return out
 
     def _apply(self, kernel: Callable, arrays: list, n_scratch: int, *args) -> None:
         """Run ``kernel(*arrays, *scratch, *args)`` on cache-sized chunks of a parameter.
@@ -375,14 +318,15 @@ class Optimizer:
         large tensors); small or non-contiguous tensors are updated in one go.
         """
         x = arrays[0]
-        chunk = _CHUNK_BYTES // x.itemsize
         n = x.size
-        writable = [a for i, a in enumerate(arrays) if i != 1 and a is not None]
-        if n <= chunk or not all(a.flags.c_contiguous for a in writable):
-            kernel(*arrays, *self._scratch(x.shape, x.dtype, n_scratch), *args)
+        chunk = _CHUNK_BYTES // x.itemsize
+        if n <= chunk or not all(
+            a.flags.c_contiguous for i, a in enumerate(arrays) if i != 1 and a is not None
+        ):
+            kernel(*arrays, *self._scratch(x.shape, n, x.dtype, n_scratch), *args)
             return
         flat = [None if a is None else a.reshape(-1) for a in arrays]
-        scratch = self._scratch((chunk,), x.dtype, n_scratch)
+        scratch = self._scratch((chunk,), chunk, x.dtype, n_scratch)
         for i in range(0, n, chunk):
             j = i + chunk
             if j > n:

@@ -8,7 +8,8 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim import _kernels as K
-from ember.optim.optimizer import Optimizer, _check_no_differentiable, _eval_closure
+from ember.optim._util import _check_no_differentiable, _eval_closure
+from ember.optim.optimizer import Optimizer
 
 __all__ = ["SGD"]
 
