@@ -28,13 +28,18 @@ parity: $(VENV)/.installed-torch
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider tests
 
 bench: $(VENV)/.installed-torch
-	$(PY) -m benchmarks
+	$(VENV)/bin/ember bench
 
-demo: $(STAMP)
-	$(PY) examples/autograd_mlp.py
+# the demo needs the bundled digits (scikit-learn), progress bars (tqdm) and plots (matplotlib)
+$(VENV)/.installed-demo: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[datasets,train,plot]"
+	touch $(VENV)/.installed-demo
+
+demo: $(VENV)/.installed-demo
+	$(VENV)/bin/ember demo
 
 lint: $(STAMP)
 	$(PY) -m ruff check ember tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache runs

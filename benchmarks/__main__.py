@@ -1,58 +1,73 @@
-"""``python -m benchmarks [--quick] [--json PATH] [workload ...]``: ember vs PyTorch report."""
+"""``python -m benchmarks [--quick] [--no-memory] [--json PATH] [workload ...]``.
+
+Runs every workload in ember and in PyTorch (when installed) in this one process, interleaved,
+and prints a markdown table; the rows also go to ``benchmarks/results.json``. Both frameworks
+use 2 threads: ``torch.set_num_threads(2)`` and, for NumPy's BLAS, OMP/OPENBLAS/MKL_NUM_THREADS=2
+set here before NumPy is first imported (and passed to every subprocess).
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
+import os
 
-from benchmarks import harness
-from benchmarks.workloads import cnn, lstm, tiny
+from benchmarks.harness import THREAD_ENV
 
-WORKLOADS = {w.NAME: w for w in (tiny, lstm, cnn)}
+for _key, _value in THREAD_ENV.items():  # must precede the first NumPy import
+    os.environ.setdefault(_key, _value)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+
+from benchmarks import harness, memory  # noqa: E402
+from benchmarks.report import markdown, row_for  # noqa: E402
+from benchmarks.workloads import ALL  # noqa: E402
+
+MEMORY_STEPS = 5
 
 
-def run(names, quick: bool = False) -> list[dict]:
-    torch = harness.torch_or_none()
+def run(names, quick: bool = False, with_memory: bool = True) -> dict:
+    """Measure the named workloads; returns {"machine": {...}, "rows": [...]}."""
+    libs = {fw: harness.import_framework(fw) for fw in ("ember", "torch")}
+    libs = {fw: lib for fw, lib in libs.items() if lib is not None}
+    peak = harness.matmul_peak_gflops(1024 if quick else 2048)
     rows = []
     for name in names:
-        w = WORKLOADS[name]
-        steps = {"ember": w.ember_step(0)}
-        if torch is not None:
-            steps["torch"] = w.torch_step(0)
-        kw = dict(warmup=3, rounds=2, per_round=3) if quick else {}
-        result = harness.compare(steps, **kw)
-        row = {"workload": name, "description": w.DESCRIPTION, **{
-            f"{fw}_{k}": v for fw, r in result.items() for k, v in r.items() if k != "n"}}
-        if "torch" in result:
-            row["ratio_median"] = result["ember"]["median_ms"] / result["torch"]["median_ms"]
-            row["ratio_min"] = result["ember"]["min_ms"] / result["torch"]["min_ms"]
-        rows.append(row)
-    return rows
-
-
-def markdown(rows) -> str:
-    lines = ["| workload | ember median ms | ember min ms | torch median ms | torch min ms | "
-             "ratio (median) | ratio (min) |", "|---|---|---|---|---|---|---|"]
-    keys = ("ember_median_ms", "ember_min_ms", "torch_median_ms", "torch_min_ms",
-            "ratio_median", "ratio_min")
-    for r in rows:
-        cells = ["-" if r.get(k) is None else f"{r[k]:.3f}" for k in keys]
-        lines.append(f"| {r['workload']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        w = ALL[name]
+        if w.measure is not None:
+            timings = {fw: harness.summary(s) for fw, s in w.measure(quick, list(libs)).items()}
+        else:
+            steps = {fw: w.build(lib, 0) for fw, lib in libs.items()}
+            timings = harness.compare(steps, quick=quick, budget_s=1.0 if quick else 4.0)
+            del steps
+        mem = {}
+        if with_memory and w.memory is not None:
+            mem = {fw: memory.measure(name, fw, 2 if quick else MEMORY_STEPS) for fw in libs}
+        rows.append(row_for(w, timings, mem, peak))
+    machine = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "threads": harness.THREADS,
+        "matmul_peak_gflops": peak,
+        "torch": getattr(libs.get("torch"), "__version__", None),
+    }
+    return {"machine": machine, "rows": rows}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS))
+    parser.add_argument("workloads", nargs="*", help=f"any of {', '.join(ALL)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="few repeats (smoke test)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS processes")
     parser.add_argument("--json", default="benchmarks/results.json")
     args = parser.parse_args(argv)
-    rows = run(args.workloads, args.quick)
-    print(f"python {platform.python_version()} on {platform.machine()}; ratio = ember / torch\n")
-    print(markdown(rows))
+    unknown = [n for n in args.workloads if n not in ALL]
+    if unknown:
+        parser.error(f"unknown workload(s) {unknown}; expected some of {list(ALL)}")
+    result = run(args.workloads or list(ALL), args.quick, not args.no_memory)
+    print(markdown(result))
     with open(args.json, "w") as fh:
-        json.dump(rows, fh, indent=2)
+        json.dump(result, fh, indent=2)
 
 
 if __name__ == "__main__":

@@ -67,3 +67,35 @@ def array_module(dev: device):
     if dev.type == "cpu":
         return np
     raise RuntimeError(f"no array module for device '{dev}'")
+
+
+# -- allocator tuning ----------------------------------------------------------------------------
+# glibc serves blocks above M_MMAP_THRESHOLD with fresh mmap()s and returns them with munmap(),
+# and trims the heap top above M_TRIM_THRESHOLD; every new activation or im2col buffer of a
+# training step then costs page faults and kernel zeroing of its pages. Keeping freed blocks in
+# the heap lets the next step reuse them. Opt out with EMBER_NO_MALLOPT=1.
+_M_TRIM_THRESHOLD = -1  # mallopt parameter numbers from glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
+_KEEP_BYTES = 1 << 30  # blocks up to 1 GiB come from (and go back to) the heap
+
+
+def tune_allocator() -> bool:
+    """Raise glibc's mmap and trim thresholds once; True when they were set.
+
+    A no-op (False) off glibc, or when ``EMBER_NO_MALLOPT=1`` is in the environment.
+    """
+    import os
+
+    if os.environ.get("EMBER_NO_MALLOPT", "") not in ("", "0"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES) == 1
+        return bool(libc.mallopt(_M_TRIM_THRESHOLD, 2 * _KEEP_BYTES) == 1 and ok)
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows): nothing to tune
+        return False
+
+
+ALLOCATOR_TUNED = tune_allocator()

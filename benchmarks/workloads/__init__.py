@@ -1,1 +1,29 @@
-"""One module per workload; each defines NAME, DESCRIPTION, ember_step(seed), torch_step(seed)."""
+"""The workloads of the suite, in report order; each module defines its ``Workload`` row(s)."""
+
+from benchmarks.workloads import (
+    cnn,
+    dataloader,
+    import_time,
+    inference,
+    lstm,
+    mlp,
+    resnet,
+    tiny,
+    transformer,
+)
+
+ALL = {
+    w.name: w
+    for w in (
+        tiny.WORKLOAD,
+        mlp.WORKLOAD,
+        cnn.WORKLOAD,
+        lstm.WORKLOAD,
+        resnet.WORKLOAD,
+        transformer.WORKLOAD,
+        inference.BATCH1,
+        inference.BATCH256,
+        dataloader.WORKLOAD,
+        import_time.WORKLOAD,
+    )
+}

@@ -154,7 +154,11 @@ class Conv(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        out, ctx.cols = _conv_forward(_as4d(x), _as4d(w), b, stride, padding, dilation, groups)
+        out, cols = _conv_forward(_as4d(x), _as4d(w), b, stride, padding, dilation, groups)
+        # the patch matrix is kh*kw times the input for a 3x3 kernel: keeping it for the weight
+        # gradient would hold that much extra memory per layer until backward (most of a
+        # ResNet's peak), so backward rebuilds it unless it is no bigger than the input itself
+        ctx.cols = cols if cols.nbytes <= x.nbytes else None
         return _back(out, x.ndim)
 
     @staticmethod

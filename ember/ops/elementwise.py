@@ -12,6 +12,7 @@ import numpy as np
 from ember import _dtype
 from ember._tensor import Tensor
 from ember.autograd.function import Function
+from ember.autograd.grad_mode import STATE
 from ember.ops._util import check_operand, float_input, promote, shape_str
 
 # NOTE: NumPy ufuncs return NumPy scalars, not arrays, for 0-d inputs; every forward below wraps
@@ -378,7 +379,9 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.mask  # d relu = 1[x > 0]
+        if STATE.grad_enabled:  # create_graph: a recorded product
+            return grad * ctx.mask  # d relu = 1[x > 0]
+        return Tensor._make(np.multiply(grad._data, ctx.mask))  # the same, no graph to record
 
 
 class Abs(Function):

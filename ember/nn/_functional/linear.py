@@ -5,6 +5,7 @@ from __future__ import annotations
 from ember._tensor import Tensor
 from ember.ops._util import shape_str
 from ember.ops.linalg import einsum, matmul
+from ember.ops.linalg import linear as fused_linear
 
 __all__ = ["bilinear", "linear"]
 
@@ -37,6 +38,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{shape_str(w_shape)} can't be multiplied (expected the last "
             "dimensions to match)"
         )
+    dt = input._data.dtype
+    if (
+        len(w_shape) == 2
+        and len(shape) >= 2
+        and weight._data.dtype == dt
+        and (bias is None or (bias._data.dtype == dt and bias._data.shape == (w_shape[0],)))
+    ):  # the common case: one fused node (2-D products; leading dims folded into rows)
+        if len(shape) == 2:
+            return fused_linear(input, weight, bias)
+        out = fused_linear(input.reshape(-1, shape[-1]), weight, bias)
+        return out.reshape(*shape[:-1], w_shape[0])
     if len(shape) > 2 and len(w_shape) == 2:
         # one 2-D product instead of a batched one: the weight gradient is then a single GEMM
         out = matmul(input.reshape(-1, shape[-1]), weight.t()).reshape(*shape[:-1], w_shape[0])

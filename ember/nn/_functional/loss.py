@@ -16,6 +16,7 @@ from ember._creation import arange, ones_like
 from ember._tensor import Tensor
 from ember.ops import activation as act
 from ember.ops import elementwise as ew
+from ember.ops import loss as fused
 from ember.ops._util import shape_str
 
 __all__ = [
@@ -110,6 +111,13 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     _check_tensors("mse_loss", input=input, target=target)
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     _warn_size("mse_loss", input, target)
+    if (
+        weight is None
+        and input.shape == target.shape
+        and input.dtype == target.dtype
+        and input.dtype.is_floating_point
+    ):  # the common case: one fused node
+        return fused.mse(input, target, reduction)
     diff = input - target
     loss = diff * diff
     if weight is not None:
@@ -256,6 +264,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         if reduction == "sum":
             return -prod.sum()
         return -prod.sum() / (input.numel() / n_classes)
+    if (
+        input.ndim == 2
+        and weight is None
+        and eps <= 0
+        and target.dtype == _dtype.int64
+        and input.dtype.is_floating_point
+        and tuple(target.shape) == (input.shape[0],)
+    ):  # the common case: one fused node (range-checks the targets itself)
+        return fused.cross_entropy_index(input, target, ignore_index, reduction)
     cdim = _check_class_target(name, input, target, weight, ignore_index)
     n_classes = input.shape[cdim]
     logp = act.log_softmax(input, cdim)

@@ -1,0 +1,1 @@
+"""Internals of the ``ember`` command line: config files, registries and experiments."""

@@ -1,0 +1,135 @@
+"""Fused loss kernels: cross-entropy over class indices and mean-squared error.
+
+Each is one graph node instead of the five to ten ops of its composition, which matters for
+small models where per-op overhead dominates. Forward works on arrays in one numerically stable
+pass; backward has two paths with the same values: when it is itself recorded
+(``create_graph=True``) it is written with ember ops, so double backward works; otherwise it is
+computed on the saved arrays directly (no graph would be built anyway).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd.function import Function
+from ember.autograd.grad_mode import STATE
+from ember.ops import activation as act
+from ember.ops import elementwise as ew
+
+__all__ = ["cross_entropy_index", "mse"]
+
+
+def _reduce(per_item: np.ndarray, reduction: str, count):
+    if reduction == "none":
+        return per_item
+    total = per_item.sum()
+    if reduction == "sum":
+        return np.asarray(total)
+    with np.errstate(invalid="ignore", divide="ignore"):  # all targets ignored: 0/0 = nan
+        return np.asarray(total / count, dtype=per_item.dtype)
+
+
+def _grad_scale(grad: np.ndarray, reduction: str, count, dtype) -> np.ndarray:
+    """The upstream gradient per item: g (none), g broadcast (sum) or g / count (mean)."""
+    if reduction == "none":
+        return grad
+    if reduction == "sum":
+        return grad.astype(dtype, copy=False)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (grad / count).astype(dtype, copy=False)
+
+
+class CrossEntropyIndex(Function):
+    """``-log_softmax(x)[i, t_i]`` for logits ``x`` (N, C) and int64 classes ``t`` (N,).
+
+    Targets equal to ``ignore_index`` contribute 0 and are left out of the mean's count.
+    """
+
+    saves_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, target, ignore_index, reduction):
+        n, c = x.shape
+        valid = target != ignore_index
+        bad = valid & ((target < 0) | (target >= c))
+        if bad.any():
+            raise IndexError(
+                f"cross_entropy(): Target {target[bad][0]} is out of bounds for {c} classes."
+            )
+        safe = np.where(valid, target, 0)
+        shifted = x - x.max(1, keepdims=True)
+        expd = np.exp(shifted)
+        sums = expd.sum(1, keepdims=True)
+        rows = np.arange(n)
+        # -log p_t = log(sum exp(x - max)) - (x_t - max); finite for logits of any size
+        per_item = (np.log(sums[:, 0]) - shifted[rows, safe]) * valid
+        ctx.count = valid.sum()
+        ctx.valid, ctx.safe = valid, safe
+        ctx.probs = np.divide(expd, sums, out=expd)  # softmax, kept for backward
+        return _reduce(per_item.astype(x.dtype, copy=False), reduction, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        reduction = ctx._inputs[3]
+        valid, safe, dtype = ctx.valid, ctx.safe, ctx.probs.dtype
+        g = _grad_scale(grad._data, reduction, ctx.count, dtype)
+        # d(-log p_t)/dx = softmax(x) - onehot(t), for valid rows, times the upstream grad
+        w = (g * valid).astype(dtype, copy=False)[:, None]
+        if STATE.grad_enabled:  # create_graph: softmax recomputed as a recorded op of x
+            onehot = np.zeros_like(ctx.probs)
+            onehot[np.arange(len(safe)), safe] = 1
+            p = act.softmax(ctx.inputs[0], 1)
+            up = grad.reshape(-1, 1) if reduction == "none" else grad
+            return (p - Tensor._make(onehot)) * up * _mask_scale(ctx, reduction), None, None, None
+        gx = ctx.probs * w
+        gx[np.arange(len(safe)), safe] -= w[:, 0]
+        return Tensor._make(gx), None, None, None
+
+
+def _mask_scale(ctx, reduction):
+    """valid / count (mean), valid (sum, none): the per-row factor of the gradient, (N, 1)."""
+    scale = ctx.valid.astype(ctx.probs.dtype)[:, None]
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = scale / ctx.count
+    return Tensor._make(scale.astype(ctx.probs.dtype, copy=False))
+
+
+def cross_entropy_index(input: Tensor, target: Tensor, ignore_index: int, reduction: str):
+    """Fused cross-entropy of (N, C) float logits against (N,) int64 class indices."""
+    return CrossEntropyIndex.apply(input, target, ignore_index, reduction)
+
+
+class Mse(Function):
+    """``reduce((x - y)^2)`` for ``x`` and ``y`` of one shape and dtype."""
+
+    saves_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        diff = x - y
+        ctx.diff = diff
+        return _reduce(np.square(diff), reduction, diff.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        reduction = ctx._inputs[2]
+        need_x, need_y = ctx.needs_input_grad[:2]
+        n = ctx.diff.size
+        if STATE.grad_enabled:  # create_graph: 2 (x - y) g / n in ember ops
+            x, y = ctx.inputs[0], ctx.inputs[1]
+            gx = (x - y) * (grad * (2.0 / n if reduction == "mean" else 2.0))
+            return gx if need_x else None, ew.neg(gx) if need_y else None, None
+        g = grad._data * (2.0 / n if reduction == "mean" else 2.0)
+        gx = np.multiply(ctx.diff, g.astype(ctx.diff.dtype, copy=False))  # d/dx = 2 (x - y) g
+        return (
+            Tensor._make(gx) if need_x else None,
+            Tensor._make(np.negative(gx)) if need_y else None,  # d/dy = -d/dx
+            None,
+        )
+
+
+def mse(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    """Fused mean-squared error of two tensors of one shape and float dtype."""
+    return Mse.apply(input, target, reduction)

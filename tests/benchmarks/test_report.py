@@ -1,0 +1,70 @@
+"""The suite's driver, report and memory probe run end to end in quick mode."""
+
+import json
+
+import pytest
+
+from benchmarks import __main__ as bench
+from benchmarks import harness, memory
+from benchmarks.report import markdown, row_for
+from benchmarks.workloads import ALL
+
+
+def test_quick_run_reports_rows_and_checks():
+    result = bench.run(["tiny"], quick=True, with_memory=False)
+    rows = {r["workload"]: r for r in result["rows"]}
+    assert rows["tiny"]["ember_median_ms"] > 0 and rows["tiny"]["ember_gflops"] > 0
+    assert result["machine"]["matmul_peak_gflops"] > 0
+    table = markdown(result)
+    assert "| tiny |" in table
+    if result["machine"]["torch"] is not None:
+        assert [c["what"] for c in rows["tiny"]["checks"]] == ["time ratio"]
+
+
+def test_row_checks_targets():
+    w = ALL["cnn"]
+    timings = {
+        "ember": {"median_ms": 30.0, "min_ms": 25.0, "n": 4},
+        "torch": {"median_ms": 20.0, "min_ms": 20.0, "n": 4},
+    }
+    mem = {"ember": {"delta_mib": 120.0}, "torch": {"delta_mib": 100.0}}
+    row = row_for(w, timings, mem, peak_gflops=100.0)
+    assert row["ratio_median"] == pytest.approx(1.5)
+    assert [c["met"] for c in row["checks"]] == [True, False]  # ratio ok, memory over torch's
+    assert row["met"] is False
+    assert row["ember_gflops"] == pytest.approx(w.flops / 0.030 / 1e9)
+    assert "MISSED" in markdown(
+        {
+            "machine": {
+                "python": "3",
+                "machine": "x",
+                "threads": 2,
+                "matmul_peak_gflops": 100.0,
+                "torch": "2",
+            },
+            "rows": [row],
+        }
+    )
+
+
+def test_memory_probe_reports_growth():
+    out = memory.child("tiny", "ember", 2)
+    assert out["peak_mib"] >= out["baseline_mib"] > 0
+    assert out["delta_mib"] == pytest.approx(out["peak_mib"] - out["baseline_mib"])
+
+
+def test_memory_subprocess_round_trip():
+    out = memory.measure("tiny", "ember", 1)
+    assert set(out) == {"baseline_mib", "peak_mib", "delta_mib"}
+    json.dumps(out)
+
+
+def test_thread_env_pins_blas():
+    env = harness.thread_env()
+    assert env["OPENBLAS_NUM_THREADS"] == "2" and env["OMP_NUM_THREADS"] == "2"
+
+
+def test_unknown_workload_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["nosuch"])
+    assert "unknown workload" in capsys.readouterr().err
