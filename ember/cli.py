@@ -100,25 +100,18 @@ def _cmd_summary(args) -> int:
 
 
 def _cmd_bench(argv: Sequence[str]) -> int:
-    try:
-        import benchmarks.__main__ as suite
-    except ImportError:
-        # the suite lives next to the package in a source checkout, not in the wheel
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        if not os.path.isdir(os.path.join(root, "benchmarks")):
-            raise CLIError(
-                "ember bench needs a source checkout of ember (the benchmarks/ "
-                "folder is not installed with the package)"
-            ) from None
-        sys.path.insert(0, root)
-        import benchmarks.__main__ as suite
-    argv = list(argv)
-    if not any(a == "--json" or a.startswith("--json=") for a in argv):
-        # the suite's default path is relative to the checkout; keep it so from any folder
-        folder = os.path.dirname(os.path.abspath(suite.__file__))
-        argv += ["--json", os.path.join(folder, "results.json")]
-    suite.main(argv)
-    return 0
+    """``python -m benchmarks ARGS`` in a fresh process from the source checkout: the suite
+    sets its BLAS thread count before NumPy is first imported, which is too late here."""
+    import subprocess
+
+    # the suite lives next to the package in a source checkout, not in the wheel
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "benchmarks", "__main__.py")):
+        raise CLIError(
+            "ember bench needs a source checkout of ember (the benchmarks/ folder is not "
+            "installed with the package)"
+        )
+    return subprocess.call([sys.executable, "-m", "benchmarks", *argv], cwd=root)
 
 
 # -- parser ---------------------------------------------------------------------------------------

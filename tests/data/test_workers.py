@@ -205,6 +205,19 @@ def test_persistent_loader_recovers_after_its_workers_were_stopped_by_a_timeout(
     assert [b["y"].numpy().tolist() for b in loader] == [[0, 1], [2, 3]]
 
 
+def _failing_init(worker_id):
+    raise ZeroDivisionError(f"init of worker {worker_id} failed")
+
+
+def test_failing_init_fn_and_unpicklable_batch_raise_instead_of_hanging():
+    loader = DataLoader(Items(4), batch_size=2, num_workers=1, worker_init_fn=_failing_init)
+    with pytest.raises(ZeroDivisionError, match="(?s)Caught ZeroDivisionError.*worker 0 failed"):
+        next(iter(loader))
+    loader = DataLoader(Items(4), batch_size=2, num_workers=1, collate_fn=lambda b: lambda: b)
+    with pytest.raises(Exception, match="(?s)in DataLoader worker process 0.*pickle"):
+        next(iter(loader))
+
+
 @pytest.mark.parametrize(
     "action, code", [("sigkill", r"-9 \(killed by signal SIGKILL\)"), ("exit", "exit code 3")]
 )

@@ -168,7 +168,7 @@ def _worker_loop(
             if task is None:
                 break
             if isinstance(task, _ResumeIteration):
-                iteration_end = False
+                iteration_end, init_error = False, None
                 try:
                     _start_epoch_in_worker(worker_id, num_workers, dataset, task.base_seed)
                     fetcher = create_fetcher(*fetch_args)
@@ -180,7 +180,7 @@ def _worker_loop(
                 continue  # shutting down, or nothing left to read: drain without work
             idx, index = task
             if init_error is not None:
-                payload, init_error = init_error, None
+                payload = init_error  # every batch of this worker fails the same way
             else:
                 try:
                     # pickle here, not in the queue's feeder thread, so an unpicklable batch
