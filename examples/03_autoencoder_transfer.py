@@ -33,7 +33,7 @@ from ember.datasets import load_digits
 from ember.models import ConvAutoencoder
 from ember.nn import functional as F
 from ember.train import Trainer, TrainModule
-from ember.utils.data import TensorDataset
+from ember.utils.data import DataLoader, TensorDataset
 
 CHANNELS = (32, 64)  # encoder widths: (N, 1, 8, 8) -> (N, 64, 2, 2) codes
 
@@ -81,7 +81,7 @@ def head(encoder: nn.Module) -> nn.Module:
     return nn.Sequential(encoder, nn.Flatten(), nn.Linear(CHANNELS[-1] * 4, 10))
 
 
-def train_classifier(name: str, model: nn.Module, labelled, splits, out_dir, epochs, seed):
+def train_classifier(name: str, model: nn.Module, labelled, test, out_dir, epochs, seed) -> float:
     """Fit ``model`` on the labelled images (no validation: there are too few labels)."""
     ember.manual_seed(seed)
     trainer = Trainer(
@@ -91,7 +91,7 @@ def train_classifier(name: str, model: nn.Module, labelled, splits, out_dir, epo
         Classifier(model, lr=3e-3, weight_decay=1e-3),
         loader(*labelled.tensors, batch_size=32, shuffle=True, seed=seed),
     )
-    return accuracy(model, splits.test)
+    return accuracy(model, test)
 
 
 def main(out_dir="runs/03_autoencoder", quick: bool = False, seed: int = 0) -> dict:
@@ -111,8 +111,8 @@ def main(out_dir="runs/03_autoencoder", quick: bool = False, seed: int = 0) -> d
     unlabelled = TensorDataset(pretrain_set.tensors[0])
     trainer.fit(
         module,
-        ember.utils.data.DataLoader(unlabelled, batch_size=64, shuffle=True),
-        ember.utils.data.DataLoader(TensorDataset(splits.val.tensors[0]), 256),
+        DataLoader(unlabelled, batch_size=64, shuffle=True),
+        DataLoader(TensorDataset(splits.val.tensors[0]), batch_size=256),
     )
     recon_loss = float(trainer.callback_metrics["val_loss"])
 
@@ -128,28 +128,10 @@ def main(out_dir="runs/03_autoencoder", quick: bool = False, seed: int = 0) -> d
     transfer, scratch = [], []
     for draw in range(draws):  # several random labelled subsets: small-sample results vary
         labelled = few_labels(splits.train, per_class, seed + draw)
-        transfer.append(
-            train_classifier(
-                f"transfer_{draw}",
-                head(encoder),
-                labelled,
-                splits,
-                out_dir,
-                clf_epochs,
-                seed + draw,
-            )
-        )
-        scratch.append(
-            train_classifier(
-                f"scratch_{draw}",
-                head(ConvAutoencoder(1, CHANNELS).encoder),
-                labelled,
-                splits,
-                out_dir,
-                clf_epochs,
-                seed + draw,
-            )
-        )
+        fresh = ConvAutoencoder(1, CHANNELS).encoder  # same architecture, random weights
+        for name, features, accs in (("transfer", encoder, transfer), ("scratch", fresh, scratch)):
+            run = (f"{name}_{draw}", head(features), labelled, splits.test, out_dir, clf_epochs)
+            accs.append(train_classifier(*run, seed + draw))
     results = {
         "n_labels": len(labelled),
         "n_draws": draws,

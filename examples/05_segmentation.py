@@ -33,6 +33,7 @@ import ember
 from ember.metrics import JaccardIndex
 from ember.models import UNet
 from ember.nn import functional as F
+from ember.optim.lr_scheduler import CosineAnnealingLR
 from ember.train import Trainer, TrainModule
 
 CLASSES = ["background", "square", "circle", "triangle"]
@@ -116,14 +117,16 @@ class Segmenter(TrainModule):
         self.log("val_miou", self.val_iou)
 
     def configure_optimizers(self):
-        return ember.optim.Adam(self.parameters(), lr=self.lr)
+        # cosine decay settles the weights: with a constant rate val IoU swings by a few points
+        opt = ember.optim.Adam(self.parameters(), lr=self.lr)
+        return [opt], [CosineAnnealingLR(opt, T_max=self.trainer.max_epochs)]
 
 
 def main(out_dir="runs/05_segmentation", quick: bool = False, seed: int = 0) -> dict:
     out_dir = prepare_out_dir(out_dir)
     start = time.perf_counter()
     ember.manual_seed(seed)
-    size, n_train, n_test, epochs, width = (16, 96, 32, 3, 8) if quick else (32, 1200, 200, 15, 16)
+    size, n_train, n_test, epochs, width = (16, 96, 32, 3, 8) if quick else (32, 1200, 200, 12, 16)
     x_train, y_train = make_scenes(n_train, size, seed)
     x_val, y_val = make_scenes(n_test, size, seed + 1)
     x_test, y_test = make_scenes(n_test, size, seed + 2)

@@ -11,6 +11,19 @@ import pytest
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """One BLAS thread per test process: with ``-n 2`` on two cores, more threads only
+    oversubscribe the CPU (the examples' matrices are small)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def run_example(name: str, tmp_path, monkeypatch) -> dict:
     """Import ``examples/<name>.py`` as a module and run ``main`` in quick mode under tmp_path."""
     monkeypatch.syspath_prepend(str(EXAMPLES))  # the examples import their _common helpers
