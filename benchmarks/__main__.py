@@ -18,6 +18,7 @@ for _key, _value in THREAD_ENV.items():  # must precede the first NumPy import
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import sys  # noqa: E402
 
 from benchmarks import harness, memory  # noqa: E402
 from benchmarks.report import markdown, row_for  # noqa: E402
@@ -44,6 +45,7 @@ def run(names, quick: bool = False, with_memory: bool = True) -> dict:
         if with_memory and w.memory is not None:
             mem = {fw: memory.measure(name, fw, 2 if quick else MEMORY_STEPS) for fw in libs}
         rows.append(row_for(w, timings, mem, peak))
+        print(f"measured {name}", file=sys.stderr, flush=True)  # progress: a run takes minutes
     machine = {
         "python": platform.python_version(),
         "machine": platform.machine(),

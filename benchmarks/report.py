@@ -77,8 +77,9 @@ def markdown(result: dict) -> str:
         "GFLOP/s (NumPy 2048x2048). ratio = ember / torch median time per step. Peak RSS = "
         "growth of the max resident set over the imported framework, separate process.",
         "",
-        "| workload | ember ms median / min | torch ms median / min | ratio | target | met | "
-        "ember GFLOP/s (% peak) | torch GFLOP/s (% peak) | peak RSS MiB ember / torch |",
+        "| workload | ember ms median / min | torch ms median / min | ratio median / min | "
+        "target | met | ember GFLOP/s (% peak) | torch GFLOP/s (% peak) | "
+        "peak RSS MiB ember / torch |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
@@ -89,7 +90,8 @@ def markdown(result: dict) -> str:
         met = {True: "met", False: "MISSED", None: "-"}[r["met"]]
         rss = f"{_f(r.get('ember_peak_rss_mib'), '.1f')} / {_f(r.get('torch_peak_rss_mib'), '.1f')}"
         lines.append(
-            f"| {r['workload']} | {times[0]} | {times[1]} | {_f(r.get('ratio_median'))} | "
+            f"| {r['workload']} | {times[0]} | {times[1]} | "
+            f"{_f(r.get('ratio_median'))} / {_f(r.get('ratio_min'))} | "
             f"{target} | {met} | {_rate(r, 'ember')} | {_rate(r, 'torch')} | {rss} |"
         )
     lines += ["", "Targets:"]

@@ -374,7 +374,8 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
+        if STATE.grad_enabled:  # a backward may follow (no_grad: it cannot)
+            ctx.mask = x > 0
         return np.asarray(np.maximum(x, 0))  # not x * mask: that gives -0.0 for negative x
 
     @staticmethod

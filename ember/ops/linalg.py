@@ -28,6 +28,8 @@ class Matmul(Function):
     @staticmethod
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
+        if not STATE.grad_enabled:
+            return _matmul_plain_backward(ctx, grad, need_a, need_b)
         ga = gb = None
         if need_a:
             ga = Matmul.apply(grad, sh.matrix_transpose(ctx.input(1)))  # dA = G B^T
@@ -41,6 +43,23 @@ class Matmul(Function):
             else:
                 gb = Matmul.apply(sh.matrix_transpose(a), grad)  # dB = A^T G
         return ga, gb
+
+
+def _matmul_plain_backward(ctx, grad, need_a, need_b):
+    """Matmul's backward on arrays when it is not recorded: the same products, no graph."""
+    g = grad._data
+    ga = gb = None
+    if need_a:  # reads (and version-checks) only b
+        b = ctx.input(1)._data
+        ga = Tensor._make(g @ np.swapaxes(b, -1, -2))  # dA = G B^T (engine sums broadcast dims)
+    if need_b:
+        a, b_ndim = ctx.input(0)._data, ctx._inputs[1]._data.ndim
+        if b_ndim == 2 and a.ndim > 2:  # dB = sum over the batch of A^T G, as one GEMM
+            gb = a.reshape(-1, a.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+        else:
+            gb = np.swapaxes(a, -1, -2) @ g  # dB = A^T G
+        gb = Tensor._make(gb)
+    return ga, gb
 
 
 class Linear(Function):

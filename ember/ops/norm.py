@@ -57,6 +57,8 @@ class NormAffine(Function):
         x, weight = ctx.inputs[0], ctx.inputs[1]
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if not STATE.grad_enabled and _per_reduced_slice(ctx, weight):
+            return _plain_backward(ctx, grad, weight)
         if STATE.grad_enabled:  # create_graph: express x_hat, invstd through x
             xc = x - mean(x, axes, keepdim=True)  # centred input
             invstd = rsqrt(mean(xc * xc, axes, keepdim=True) + ctx.eps)  # (var + eps)^-1/2
@@ -77,6 +79,38 @@ class NormAffine(Function):
             gw = grad * x_hat  # d(x_hat w + b)/dw = x_hat
         gb = grad if need_b else None  # d(x_hat w + b)/db = 1
         return gx, gw, gb
+
+
+def _per_reduced_slice(ctx, weight) -> bool:
+    """Whether weight and bias are constant over the normalized axes (batch norm's case)."""
+    shape = ctx.invstd.shape  # the input's shape with the normalized axes kept as 1
+    bias = ctx._inputs[2]
+    return all(t is None or t._data.shape == shape for t in (weight, bias))
+
+
+def _plain_backward(ctx, grad, weight):
+    """The closed form on the saved arrays, with weight constant over the normalized axes.
+
+    Then sum(g_hat) = w sum(g) and sum(g_hat x_hat) = w sum(g x_hat), and those two sums are
+    also db and dw: two reductions and a few in-place passes replace ~11 recorded ops.
+    """
+    axes, x_hat, invstd = ctx.axes, ctx.x_hat, ctx.invstd
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    g = grad._data
+    n = x_hat.size // invstd.size  # elements per normalized slice
+    sum_g = g.sum(axis=axes, keepdims=True)  # = db
+    sum_gx = np.multiply(g, x_hat).sum(axis=axes, keepdims=True)  # = dw
+    gx = None
+    if need_x:
+        # dx = invstd w (g - sum(g)/n - x_hat sum(g x_hat)/n)
+        out = np.multiply(x_hat, sum_gx / n)
+        np.subtract(g, out, out=out)
+        out -= sum_g / n
+        out *= invstd if weight is None else invstd * weight._data
+        gx = Tensor._make(out.astype(g.dtype, copy=False))
+    gw = Tensor._make(sum_gx) if need_w else None
+    gb = Tensor._make(sum_g) if need_b else None
+    return gx, gw, gb
 
 
 def norm_affine(input, weight, bias, axes: tuple, eps: float, stats: list | None = None):

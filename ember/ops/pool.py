@@ -15,6 +15,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.function import Function
+from ember.autograd.grad_mode import STATE
 from ember.ops import index as ix
 from ember.ops import shape as sh
 
@@ -133,6 +134,8 @@ class MaxPool(Function):
         best = buf[slices[0][1]].copy()
         for _, key in slices[1:]:
             np.maximum(best, buf[key], out=best)  # NaN propagates, as in PyTorch
+        if not (return_indices or STATE.grad_enabled):  # no backward can follow: no argmax
+            return _back(_from_work(best, cl), x.ndim)
         # argmax offset, first maximum on ties; plain arithmetic (masked copies are far slower)
         itype = np.int8 if kh * kw < 128 else np.int32
         arg = np.zeros(best.shape, itype)

@@ -97,7 +97,12 @@ def _recorded_backward(ctx, dh: Tensor, dc: Tensor):
     tc = ew.tanh(f * c + i * g)
     dct = dh * o * (1 - tc * tc) + dc
     dgates = sh.cat(
-        [dct * g * i * (1 - i), dct * c * f * (1 - f), dct * i * (1 - g * g), dh * tc * o * (1 - o)],
+        [
+            dct * g * i * (1 - i),
+            dct * c * f * (1 - f),
+            dct * i * (1 - g * g),
+            dh * tc * o * (1 - o),
+        ],
         -1,
     )
     need = ctx.needs_input_grad

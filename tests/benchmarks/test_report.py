@@ -68,3 +68,14 @@ def test_unknown_workload_is_refused(capsys):
     with pytest.raises(SystemExit):
         bench.main(["nosuch"])
     assert "unknown workload" in capsys.readouterr().err
+
+
+def test_runs_without_torch_and_reports_ember_alone(monkeypatch):
+    real = harness.import_framework
+    monkeypatch.setattr(harness, "import_framework", lambda n: None if n == "torch" else real(n))
+    result = bench.run(["tiny", "import"], quick=True, with_memory=False)
+    assert result["machine"]["torch"] is None
+    for row in result["rows"]:
+        assert "torch_median_ms" not in row and "ratio_median" not in row
+        assert row["checks"] == [] and row["met"] is None
+    assert "| tiny | " in markdown(result) and "not installed" in markdown(result)
