@@ -226,7 +226,7 @@ class _StatScores(Metric):
         return tp, fp, fn, cm.sum() - tp - fp - fn
 
     def _score(self, tp, fp, fn, tn) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _score()")
 
     def _compute(self) -> Any:
         tp, fp, fn, tn = self._counts()

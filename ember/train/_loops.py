@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ember.autograd.grad_mode import no_grad
-from ember.train._data_setup import loader_generators
+from ember.train._data_setup import limited_batches, loader_generators
 from ember.train._results import StageResults
 from ember.train.module import _batch_size_of
 from ember.train.seed import capture_rng_state, restore_rng_state
@@ -152,8 +152,6 @@ def run_validation(t) -> None:
 
 def run_evaluation(t, stage: str, loaders: list, limit) -> list[dict]:
     """Validation or test over every loader under no_grad in eval mode; returns metrics."""
-    from ember.train._data_setup import limited_batches
-
     hook = "test" if stage == "test" else "validation"
     module = t.module
     was_training, saved = module.training, (t._stage, t._results)
@@ -199,8 +197,6 @@ def run_evaluation(t, stage: str, loaders: list, limit) -> list[dict]:
 
 def run_predict(t, loaders: list) -> list:
     """``predict_step`` over every loader; one list of outputs per loader."""
-    from ember.train._data_setup import limited_batches
-
     module = t.module
     was_training = module.training
     module.eval()
