@@ -17,7 +17,7 @@ from ember.autograd.grad_mode import STATE
 from ember.ops import activation as act
 from ember.ops import elementwise as ew
 
-__all__ = ["cross_entropy_index", "mse"]
+__all__ = ["binary_cross_entropy", "cross_entropy_index", "mse"]
 
 
 def _reduce(per_item: np.ndarray, reduction: str, count):
@@ -133,3 +133,33 @@ class Mse(Function):
 def mse(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     """Fused mean-squared error of two tensors of one shape and float dtype."""
     return Mse.apply(input, target, reduction)
+
+
+class BinaryCrossEntropy(Function):
+    """Per element ``-(t log x + (1 - t) log(1 - x))``, each log clamped at -100 as PyTorch."""
+
+    saves_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, x, t):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100.0)
+            log_1mx = np.maximum(np.log(1 - x), -100.0)
+        return -(t * log_x + (1 - t) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.inputs
+        need_x, need_t = ctx.needs_input_grad
+        gx = gt = None
+        # NOTE: x (1 - x) is clamped at 1e-12 so x = 0 or 1 gives a finite gradient
+        if need_x:  # d/dx = (x - t) / (x (1 - x))
+            gx = grad * (x - t) / ew.clamp(x * (1 - x), min=1e-12)
+        if need_t:  # d/dt = log(1 - x) - log(x), with the forward's clamps
+            gt = grad * (ew.clamp(ew.log(1 - x), min=-100.0) - ew.clamp(ew.log(x), min=-100.0))
+        return gx, gt
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor) -> Tensor:
+    """Unreduced binary cross-entropy of probabilities ``input`` against ``target``."""
+    return BinaryCrossEntropy.apply(input, target)

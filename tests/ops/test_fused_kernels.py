@@ -175,3 +175,20 @@ def test_batch_norm_plain_backward_matches_the_recorded_one(affine):
         np.testing.assert_allclose(p.numpy(), r.detach().numpy(), rtol=1e-10, atol=1e-13)
     if affine:
         assert gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), inputs)
+
+
+def test_binary_cross_entropy_gradient_is_finite_at_saturated_probabilities():
+    # regression: the composed log-based backward gave 0 * inf = nan at x = 0 or 1; PyTorch
+    # clamps x (1 - x) at 1e-12 and returns 0 where the target agrees
+    p = ember.tensor([0.0, 1.0, 0.5], requires_grad=True)
+    y = ember.tensor([0.0, 1.0, 1.0])
+    ember.nn.functional.binary_cross_entropy(p, y, reduction="sum").backward()
+    np.testing.assert_allclose(p.grad.numpy(), [0.0, 0.0, -2.0])
+
+
+def test_binary_cross_entropy_gradcheck_and_double_backward():
+    x = ember.tensor(np.array([0.2, 0.7, 0.4]), requires_grad=True)
+    t = ember.tensor(np.array([0.0, 1.0, 0.3]), requires_grad=True)
+    fn = lambda a, b: ember.nn.functional.binary_cross_entropy(a, b, reduction="none")  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x, t))
+    assert ember.autograd.gradgradcheck(fn, (x, t))

@@ -310,10 +310,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _check_same_size(name, input, target, legacy=True)
     if input.numel() and ((input < 0) | (input > 1)).any():
         raise RuntimeError(f"{name}(): all elements of input should be between 0 and 1")
-    # NOTE: the clamp keeps log(0) = -inf out of the loss, as PyTorch does
-    log_x = ew.clamp(ew.log(input), min=-100.0)
-    log_1mx = ew.clamp(ew.log(1 - input), min=-100.0)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    loss = fused.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
