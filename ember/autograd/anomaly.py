@@ -14,19 +14,18 @@ import numpy as np
 from ember.autograd.grad_mode import STATE
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_scope: list[str] = []  # module paths pushed by nn.Module calls, e.g. "features.3"
+_scope_provider = None  # set by ember.nn: the dotted path of the running module, e.g. "features.3"
 
 
-def push_scope(name: str) -> None:
-    _scope.append(name)
-
-
-def pop_scope() -> None:
-    _scope.pop()
+def set_scope_provider(provider) -> None:
+    """Register ``provider() -> str``, the name of the running layer (``ember.nn`` does this)."""
+    global _scope_provider
+    _scope_provider = provider
 
 
 def current_scope() -> str:
-    return _scope[-1] if _scope else ""
+    """The running layer's name for anomaly messages ("" outside any module)."""
+    return _scope_provider() if _scope_provider is not None else ""
 
 
 class detect_anomaly:  # noqa: N801 - PyTorch spelling

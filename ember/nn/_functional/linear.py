@@ -30,8 +30,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise TypeError(
             f"linear(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}"
         )
-    shape = input.shape
-    w_shape = weight.shape
+    shape = input._data.shape  # plain tuples: cheaper than building a Size per call
+    w_shape = weight._data.shape
     if not shape or not 1 <= len(w_shape) <= 2 or shape[-1] != w_shape[-1]:
         raise RuntimeError(
             f"linear(): input of shape {shape_str(shape)} and weight of shape "

@@ -1,17 +1,18 @@
 """Which module is running: the dotted path of each forward, for error messages and anomaly mode.
 
-``Module.__call__`` enters a scope around ``forward``: the path (e.g. ``features.3``) is pushed
-on ``ember.autograd.anomaly``'s scope so anomaly reports name the layer, and an exception escaping
-a submodule gets the path and class of the innermost module prepended to its message, once.
+``Module.__call__`` pushes the module on ``CALL_STACK`` around ``forward`` (one list append and
+pop: this is on every layer call). The dotted path (e.g. ``features.3``) is worked out only when
+someone asks: an exception escaping a submodule gets the path and class of the innermost module
+prepended to its message, once, and anomaly mode names the layer an op was created in.
 """
 
 from __future__ import annotations
 
-from ember.autograd.anomaly import pop_scope, push_scope
+from ember.autograd import anomaly
 
-# (module, path) of every forward running now, innermost last; the path is relative to the
-# outermost module ("" for it). NOTE: shared by threads, like anomaly's scope stack.
-_CALL_STACK: list = []
+# modules whose forward is running now, outermost first. NOTE: shared by threads, like anomaly's
+# scope.
+CALL_STACK: list = []
 
 
 def _child_path(parent, child) -> str:
@@ -37,27 +38,32 @@ def _child_path(parent, child) -> str:
     return entry[0] if entry is not None else f"<{type(child).__name__}>"
 
 
-def enter(module) -> str:
-    """Push ``module``'s scope; returns its path ("" for the outermost module)."""
-    if _CALL_STACK:
-        parent, parent_path = _CALL_STACK[-1]
-        name = _child_path(parent, module)
-        path = name if not parent_path else parent_path + "." + name
-    else:
-        path = ""
-    _CALL_STACK.append((module, path))
-    push_scope(path or type(module).__name__)
-    return path
+def current_path() -> str:
+    """Dotted path of the innermost running module relative to the outermost ("" for that one,
+    or when no module is running)."""
+    parts = [_child_path(CALL_STACK[i - 1], CALL_STACK[i]) for i in range(1, len(CALL_STACK))]
+    return ".".join(parts)
 
 
-def leave() -> None:
-    _CALL_STACK.pop()
-    pop_scope()
+def _anomaly_scope() -> str:
+    """What anomaly messages call the running layer: its path, or the outermost class name."""
+    if not CALL_STACK:
+        return ""
+    return current_path() or type(CALL_STACK[0]).__name__
 
 
-def annotate(exc: Exception, module, path: str) -> None:
-    """Prefix the message of an exception escaping a submodule with its path and class, once."""
-    if not path or getattr(exc, "_ember_module_path", None) is not None:
+anomaly.set_scope_provider(_anomaly_scope)
+
+
+def annotate(exc: Exception, module) -> None:
+    """Prefix the message of an exception escaping a submodule with its path and class, once.
+
+    Called from ``module``'s ``__call__`` while ``module`` is still the top of ``CALL_STACK``.
+    """
+    if getattr(exc, "_ember_module_path", None) is not None:
+        return
+    path = current_path()
+    if not path:
         return
     try:
         exc._ember_module_path = path

@@ -72,7 +72,7 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if isinstance(input, Tensor):
-            shape = input.shape
+            shape = input._data.shape  # a plain tuple: cheaper than building a Size per call
             if not shape or shape[-1] != self.in_features:
                 raise RuntimeError(
                     f"{self._get_name()}({self.extra_repr()}): expected last "

@@ -104,17 +104,18 @@ class Module:
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks or self._forward_hooks:
             return self._call_with_hooks(args, kwargs)
-        path = _scope.enter(self)
+        stack = _scope.CALL_STACK
+        stack.append(self)
         try:
             return self.forward(*args, **kwargs)
         except Exception as exc:
-            _scope.annotate(exc, self, path)
+            _scope.annotate(exc, self)
             raise
         finally:
-            _scope.leave()
+            stack.pop()
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        path = _scope.enter(self)
+        _scope.CALL_STACK.append(self)
         try:
             for hook_id, hook in list(self._forward_pre_hooks.items()):
                 if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -140,10 +141,10 @@ class Module:
                     output = result
             return output
         except Exception as exc:
-            _scope.annotate(exc, self, path)
+            _scope.annotate(exc, self)
             raise
         finally:
-            _scope.leave()
+            _scope.CALL_STACK.pop()
 
     def register_forward_pre_hook(
         self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
