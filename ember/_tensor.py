@@ -236,9 +236,7 @@ class Tensor(TensorOps):
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
-        from ember.autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- conversion ----------------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -447,6 +445,7 @@ _TYPE_NAMES = {
 
 # ember.ops imports Tensor, so it is bound here, after the class exists.
 from ember import _creation, _tensor_ops  # noqa: E402
+from ember import autograd as _autograd  # noqa: E402
 from ember import ops as _ops  # noqa: E402
 
 _tensor_ops._ops = _ops

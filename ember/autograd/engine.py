@@ -135,7 +135,9 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
                 if deps[n] == 0:
                     ready.append(n)
             elif g is not None:
-                g = _fit(g, e._data.shape, e._data.dtype)
+                leaf_data = e._data
+                if g._data.shape != leaf_data.shape or g._data.dtype != leaf_data.dtype:
+                    g = _fit(g, leaf_data.shape, leaf_data.dtype)
                 _deliver_leaf(e, g, capture, inputs and leaf_targets, create_graph, handed_out)
     if capture is None:
         return None
@@ -232,7 +234,7 @@ def _deliver_leaf(leaf, g, capture, leaf_targets, create_graph, handed_out):
         return
     arr = g._data
     if leaf.grad is None:
-        base = _root_base(arr)
+        base = id(arr) if arr.base is None else _root_base(arr)
         if base in handed_out or not arr.flags.writeable:
             arr = arr.copy()
             base = id(arr)

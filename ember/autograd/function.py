@@ -45,7 +45,7 @@ class Function:
         requires = False
         arrays = []
         for a in args:
-            if a.__class__ is Tensor or isinstance(a, Tensor):
+            if isinstance(a, Tensor):
                 arrays.append(a._data)
                 if a.requires_grad:
                     requires = True
@@ -139,11 +139,14 @@ class Function:
     def _release(self):
         """Drop saved state after backward; keep what graph introspection still needs."""
         d = self.__dict__
-        kept = (d["_n_out"], d["_out_meta"], d.get("_hooks"), d.get("_retained"), d.get("_site"))
-        d.clear()
-        self._n_out, self._out_meta, self._hooks, self._retained, self._site = kept
-        self._released = True
-        self._edges = None
+        kept = {"_n_out": d["_n_out"], "_out_meta": d["_out_meta"], "_released": True,
+                "_edges": None}
+        for key in _KEPT_IF_SET:  # rare: hooks, retain_grad, anomaly mode
+            if key in d:
+                kept[key] = d[key]
+        self.__dict__ = kept  # the old dict, and the arrays only it holds, go now
+
+_KEPT_IF_SET = ("_hooks", "_retained", "_site")
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -177,9 +180,11 @@ def _wrap_outputs(cls, ctx, args, out, record, kwargs=None):
     needs = []
     for a in args:
         if isinstance(a, Tensor):
-            in_versions.append((a._vc, a._vc[0]))
-            if a.grad_fn is not None:
-                edges.append((a.grad_fn, a._out_idx))
+            vc = a._vc
+            in_versions.append((vc, vc[0]))
+            fn = a.grad_fn
+            if fn is not None:
+                edges.append((fn, a._out_idx))
                 needs.append(True)
             elif a.requires_grad:
                 edges.append(a)
