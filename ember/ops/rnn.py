@@ -1,4 +1,4 @@
-"""Fused recurrent cell: one LSTM time step as a single graph node.
+"""Fused LSTM cell: one time step as a single graph node (whole sequences: ``rnn_layer``).
 
 A time step composed of ember ops is ~12 nodes forward and ~25 ops backward; with 32+ steps per
 sequence that per-op overhead, not arithmetic, is most of an LSTM's time. Here the step is one
@@ -37,6 +37,11 @@ def _sigmoid_(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _wrap(flag: bool, fn):
+    """A Tensor of ``fn()`` when the gradient is wanted, else None (``fn`` is not run)."""
+    return Tensor._make(fn()) if flag else None
+
+
 class LSTMCell(Function):
     """``(h', c') = lstm_step(xp, h, c, W, b)`` with ``W`` the transposed hidden weight (H, 4H)."""
 
@@ -60,7 +65,7 @@ class LSTMCell(Function):
     @staticmethod
     def backward(ctx, dh, dc):
         if STATE.grad_enabled:
-            return _recorded_backward(ctx, dh, dc)
+            return _recorded_cell_backward(ctx, dh, dc)
         _, h, c, w, _ = ctx.inputs
         act, tc, hs = ctx.act, ctx.tc, ctx.tc.shape[-1]
         i, f, g, o = (act[:, k * hs : (k + 1) * hs] for k in range(4))
@@ -72,22 +77,21 @@ class LSTMCell(Function):
         dgates[:, 2 * hs : 3 * hs] = dct * i * (1 - g * g)
         dgates[:, 3 * hs :] = dh_ * tc * o * (1 - o)
         need = ctx.needs_input_grad
-
-        def wrap(flag, fn):
-            return Tensor._make(fn()) if flag else None
-
         return (
-            wrap(need[0], lambda: dgates),
-            wrap(need[1], lambda: dgates @ w._data.T),
-            wrap(need[2], lambda: dct * f),
-            wrap(need[3], lambda: h._data.T @ dgates),
-            wrap(need[4], lambda: dgates.sum(0)),
+            _wrap(need[0], lambda: dgates),
+            _wrap(need[1], lambda: dgates @ w._data.T),
+            _wrap(need[2], lambda: dct * f),
+            _wrap(need[3], lambda: h._data.T @ dgates),
+            _wrap(need[4], lambda: dgates.sum(0)),
         )
 
 
-def _recorded_backward(ctx, dh: Tensor, dc: Tensor):
-    """The closed-form backward as ember ops on a recomputed forward (for double backward)."""
-    xp, h, c, w, b = ctx.inputs
+def _recorded_step(xp, h, c, w, b, dh, dc):
+    """One step's closed-form backward as ember ops on a recomputed forward.
+
+    Returns ``(d gates, dc)``: the gradient of the pre-activation gates (B, 4H) and of the
+    previous cell state (B, H). ``dh`` may be None (no gradient reaches ``h'``).
+    """
     hs = c.shape[-1]
     gates = xp + linalg.matmul(h, w)
     if b is not None:
@@ -95,21 +99,24 @@ def _recorded_backward(ctx, dh: Tensor, dc: Tensor):
     i, f, o = (ew.sigmoid(gates[:, k * hs : (k + 1) * hs]) for k in (0, 1, 3))
     g = ew.tanh(gates[:, 2 * hs : 3 * hs])
     tc = ew.tanh(f * c + i * g)
-    dct = dh * o * (1 - tc * tc) + dc
-    dgates = sh.cat(
-        [
-            dct * g * i * (1 - i),
-            dct * c * f * (1 - f),
-            dct * i * (1 - g * g),
-            dh * tc * o * (1 - o),
-        ],
-        -1,
-    )
+    dh = dh if dh is not None else tc * 0.0  # a zero of the right shape and dtype
+    dct = dh * o * (1 - tc * tc)
+    if dc is not None:
+        dct = dct + dc
+    parts = [dct * g * i * (1 - i), dct * c * f * (1 - f), dct * i * (1 - g * g)]
+    dgates = sh.cat([*parts, dh * tc * o * (1 - o)], -1)
+    return dgates, dct * f
+
+
+def _recorded_cell_backward(ctx, dh: Tensor, dc: Tensor):
+    """LSTMCell's backward as ember ops (for double backward)."""
+    xp, h, c, w, b = ctx.inputs
+    dgates, dc_prev = _recorded_step(xp, h, c, w, b, dh, dc)
     need = ctx.needs_input_grad
     return (
         dgates if need[0] else None,
         linalg.matmul(dgates, sh.matrix_transpose(w)) if need[1] else None,
-        dct * f if need[2] else None,
+        dc_prev if need[2] else None,
         linalg.matmul(sh.matrix_transpose(h), dgates) if need[3] else None,
         rd.sum(dgates, 0) if need[4] else None,
     )

@@ -1,8 +1,9 @@
 """Recurrent layers: RNN, LSTM, GRU and their cells.
 
-Each layer precomputes the input projection of every time step with one matmul per
-layer and direction, then loops over time only (never over the batch). Gate order follows
-PyTorch: LSTM ``i, f, g, o``; GRU ``r, z, n`` with
+Each layer precomputes the input projection of every time step with one matmul per layer and
+direction, then runs the recurrence as one fused node (``ember.ops.rnn_layer``, which loops over
+time in NumPy, never over the batch); only LSTM with ``proj_size`` steps through time in ember
+ops. Gate order follows PyTorch: LSTM ``i, f, g, o``; GRU ``r, z, n`` with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
 """
 
@@ -19,6 +20,7 @@ from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
 from ember.ops._util import shape_str
+from ember.ops.rnn_layer import gru_layer, lstm_layer, rnn_layer
 from ember.ops.shape import cat, stack
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -245,7 +247,6 @@ class RNNBase(Module):
         layer/direction, stacked as ``(num_layers * num_directions, batch, size)``.
         """
         num_directions = 2 if self.bidirectional else 1
-        relu = self.mode == "RNN_RELU"
         layer_input = input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
@@ -258,31 +259,40 @@ class RNNBase(Module):
                     # both biases enter only as a sum outside GRU's reset gate: fold into one
                     b_ih, b_hh = b_ih + b_hh, None
                 # one matmul for every time step of this layer and direction
-                steps = F.linear(layer_input, w["w_ih"], b_ih).unbind(0)
-                if direction == 1:
-                    steps = steps[::-1]
-                h = hx[idx]
+                xproj = F.linear(layer_input, w["w_ih"], b_ih)
                 c = cx[idx] if cx is not None else None
-                w_hh_t = w["w_hh"].t()
-                w_hr_t = w["w_hr"].t() if w["w_hr"] is not None else None
-                ys = []
-                for xp in steps:
-                    if self.mode == "LSTM":
-                        h, c = _lstm_step(xp, h, c, w_hh_t, b_hh, w_hr_t)
-                    elif self.mode == "GRU":
-                        h = _gru_step(xp, h, w_hh_t, b_hh)
-                    else:
-                        h = _rnn_step(xp, h, w_hh_t, b_hh, relu)
-                    ys.append(h)
-                if direction == 1:
-                    ys.reverse()
-                outs.append(stack(ys, 0))
+                out, h, c = self._direction(xproj, hx[idx], c, w, b_hh, direction == 1)
+                outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             layer_input = outs[0] if num_directions == 1 else cat(outs, -1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, stack(h_n, 0), (stack(c_n, 0) if cx is not None else None)
+
+    def _direction(self, xproj: Tensor, h: Tensor, c, w: dict, b_hh, reverse: bool):
+        """One layer and direction over the projected sequence ``xproj`` (T, B, G).
+
+        Returns the hidden states of every step (T, B, H_out) and the final ``h`` and ``c``.
+        """
+        w_hh_t = w["w_hh"].t()
+        # the whole recurrence as one fused node (only LSTM with a projection steps in ember ops)
+        if self.mode == "GRU":
+            return (*gru_layer(xproj, h, w_hh_t, b_hh, reverse=reverse), None)
+        if self.mode != "LSTM":
+            act = "relu" if self.mode == "RNN_RELU" else "tanh"
+            return (*rnn_layer(xproj, h, w_hh_t, b_hh, act, reverse=reverse), None)
+        if self.proj_size == 0:
+            return lstm_layer(xproj, h, c, w_hh_t, b_hh, reverse=reverse)
+        w_hr_t = w["w_hr"].t()
+        ys = []
+        steps = xproj.unbind(0)
+        for xp in reversed(steps) if reverse else steps:
+            h, c = _lstm_step(xp, h, c, w_hh_t, b_hh, w_hr_t)
+            ys.append(h)
+        if reverse:
+            ys.reverse()
+        return stack(ys, 0), h, c
 
     def _forward(self, input: Tensor, hx, lstm: bool):
         batched = self._check_input(input)
