@@ -94,11 +94,40 @@ def _rows(g, groups):
     return g.transpose(0, 2, 3, 1).reshape(n * oh * ow, groups, o // groups)
 
 
+def _conv_single(x, w, b, stride, padding, dilation, oh, ow):
+    """Convolution of one image (1, C, H, W), ungrouped: its patches as a (C*kh*kw, OH*OW)
+    matrix read from NCHW, so ``W (O, C*kh*kw) @ cols`` lands directly in NCHW order.
+
+    At batch 1 this beats the channels-last lowering: the patch copy reads runs of OW pixels
+    instead of C channels, and the output needs no transpose (nor do the layers after it).
+    """
+    _, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
+    if p0 or p1:
+        buf = np.zeros((c, h + 2 * p0, wd + 2 * p1), x.dtype)
+        buf[:, p0 : p0 + h, p1 : p1 + wd] = x[0]
+    else:
+        buf = x[0]
+    sc, sh, sw = buf.strides
+    win = as_strided(
+        buf, (c, kh, kw, oh, ow), (sc, sh * d0, sw * d1, sh * s0, sw * s1), writeable=False
+    )
+    out = w.reshape(o, c * kh * kw) @ np.ascontiguousarray(win).reshape(c * kh * kw, oh * ow)
+    if b is not None:
+        out += b[:, None]
+    return out.reshape(1, o, oh, ow)
+
+
 def _conv_forward(x, w, b, stride, padding, dilation, groups):
+    """``conv(x, w) + b`` on 4-D arrays; returns the output and the channels-last patch
+    matrix (None when the single-image path made none)."""
     n = x.shape[0]
     o, _, kh, kw = w.shape
     oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
     ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+    if n == 1 and groups == 1:
+        return _conv_single(x, w, b, stride, padding, dilation, oh, ow), None
     cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     wm = _wmat(w, groups)
     if groups == 1:
@@ -158,7 +187,7 @@ class Conv(Function):
         # the patch matrix is kh*kw times the input for a 3x3 kernel: keeping it for the weight
         # gradient would hold that much extra memory per layer until backward (most of a
         # ResNet's peak), so backward rebuilds it unless it is no bigger than the input itself
-        ctx.cols = cols if cols.nbytes <= x.nbytes else None
+        ctx.cols = cols if cols is not None and cols.nbytes <= x.nbytes else None
         return _back(out, x.ndim)
 
     @staticmethod

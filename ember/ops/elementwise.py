@@ -371,12 +371,35 @@ class Sigmoid(Function):
         return grad * y * (1 - y)  # d sigma = sigma (1 - sigma)
 
 
+# NumPy's maximum against a scalar 0 runs a slow non-SIMD loop (3-4x slower than against an
+# array), so ReLU compares with a read-only array of zeros instead, chunk by chunk. The buffer
+# is never written, so its pages stay the kernel's shared zero page: no real memory.
+_ZERO_CHUNK = 1 << 18
+_ZEROS: dict = {}
+
+
+def _relu_array(x: np.ndarray) -> np.ndarray:
+    """``max(x, 0)`` elementwise, NaN kept (not ``x * mask``: that gives -0.0 for negatives)."""
+    if x.dtype.kind != "f" or not x.flags.c_contiguous:
+        return np.asarray(np.maximum(x, 0))
+    zeros = _ZEROS.get(x.dtype)
+    if zeros is None:
+        zeros = _ZEROS[x.dtype] = np.zeros(_ZERO_CHUNK, x.dtype)
+        zeros.flags.writeable = False
+    out = np.empty_like(x)
+    flat_x, flat_out, n = x.reshape(-1), out.reshape(-1), x.size
+    for i in range(0, n, _ZERO_CHUNK):
+        j = min(n, i + _ZERO_CHUNK)
+        np.maximum(flat_x[i:j], zeros[: j - i], out=flat_out[i:j])
+    return out
+
+
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         if STATE.grad_enabled:  # a backward may follow (no_grad: it cannot)
             ctx.mask = x > 0
-        return np.asarray(np.maximum(x, 0))  # not x * mask: that gives -0.0 for negative x
+        return _relu_array(x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,66 @@
+"""The speed-only code paths give exactly what the general paths give."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember.ops import conv as C
+from ember.ops.elementwise import _ZERO_CHUNK, _relu_array
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (7,), (3, _ZERO_CHUNK // 2 + 5), (2, 3, 4, 5)])
+def test_relu_against_zero_chunks_equals_maximum(shape, dtype):
+    x = np.asarray(np.random.default_rng(0).standard_normal(shape)).astype(dtype)
+    if x.ndim:
+        x.flat[0] = np.nan
+        x.flat[-1] = -0.0
+    out = _relu_array(x)
+    assert out.dtype == dtype and out.shape == x.shape
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    assert not np.signbit(out[~np.isnan(out)]).any()  # never -0.0
+
+
+def test_relu_of_strided_and_integer_arrays():
+    x = np.arange(-6.0, 6.0).reshape(3, 4)[:, ::2]
+    np.testing.assert_array_equal(_relu_array(x), np.maximum(x, 0))
+    k = np.arange(-3, 3)
+    np.testing.assert_array_equal(_relu_array(k), np.maximum(k, 0))
+
+
+@pytest.mark.parametrize(
+    "c, o, hw, k, stride, padding, dilation",
+    [
+        (3, 8, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
+        (5, 4, (9, 7), (3, 3), (2, 1), (0, 2), (1, 2)),
+        (2, 3, (8, 8), (2, 3), (3, 2), (1, 0), (2, 1)),
+    ],
+)
+def test_single_image_convolution_equals_batched_lowering(c, o, hw, k, stride, padding, dilation):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, c, *hw))
+    w = rng.standard_normal((o, c, *k))
+    b = rng.standard_normal(o)
+    batched, _ = C._conv_forward(x, w, b, stride, padding, dilation, 1)  # channels-last im2col
+    singles = [C._conv_forward(x[i : i + 1], w, b, stride, padding, dilation, 1) for i in range(3)]
+    assert all(cols is None for _, cols in singles)
+    out = np.concatenate([y for y, _ in singles])
+    np.testing.assert_allclose(out, batched, rtol=1e-12, atol=1e-12)
+    assert out.flags.c_contiguous
+
+
+def test_batch_one_conv2d_gradients_match_batched_run():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 6, 6))
+    conv = ember.nn.Conv2d(3, 4, 3, padding=1, dtype=ember.float64)
+    xs = [ember.tensor(x[i : i + 1], requires_grad=True) for i in range(2)]
+    for xi in xs:
+        conv(xi).square().sum().backward()
+    g_single = conv.weight.grad.numpy().copy()
+    conv.zero_grad()
+    xb = ember.tensor(x, requires_grad=True)
+    conv(xb).square().sum().backward()
+    np.testing.assert_allclose(g_single, conv.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.concatenate([xi.grad.numpy() for xi in xs]), xb.grad.numpy(), rtol=1e-12
+    )
