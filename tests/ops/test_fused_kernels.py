@@ -45,10 +45,13 @@ def test_linear_folds_leading_dims_and_keeps_other_cases():
 
 
 def test_linear_plain_backward_skips_unneeded_inputs():
+    ember.manual_seed(0)
     x = ember.randn(6, 3)  # data: no gradient wanted
     w = ember.randn(2, 3, requires_grad=True)
     F.linear(x, w).sum().backward()
-    np.testing.assert_allclose(w.grad.numpy(), np.ones((6, 2)).T @ x.numpy(), rtol=1e-6)
+    # float32 column sums: compare with a float32-sized tolerance (sums can cancel)
+    expected = np.ones((6, 2)).T @ x.numpy().astype(np.float64)
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-5, atol=1e-6)
     assert x.grad is None
 
 
