@@ -93,11 +93,29 @@ def _recorded_weight_grads(need, h_prev: list, dpre: list) -> tuple:
     )
 
 
-def _step_grad(dh: Tensor | None, douts, t: int) -> Tensor | None:
-    """Recorded backward: the gradient reaching step ``t``'s state, carried ``dh`` + ``dout[t]``."""
-    if douts is None:
-        return dh
-    return douts[t] if dh is None else dh + douts[t]
+def _step_grad(dh: Tensor | None, douts, t: int, h_prev: Tensor) -> Tensor:
+    """Recorded backward: the gradient reaching step ``t``'s state, carried ``dh`` + ``dout[t]``
+    (zeros shaped like the entering state ``h_prev`` when none reaches it)."""
+    if douts is not None:
+        dh = douts[t] if dh is None else dh + douts[t]
+    return h_prev * 0.0 if dh is None else dh
+
+
+def _replay(ctx, dout, step):
+    """Rerun a single-state layer's forward as ember ops, for its recorded backward.
+
+    ``step(x_t, h) -> (saved, h')`` is one time step. Returns the time order, the state entering
+    each step, what each step saved, and the per-step output gradients (None when unused).
+    """
+    xproj, h = ctx.inputs[0], ctx.inputs[1]
+    steps = xproj.shape[0]
+    order = _order(steps, ctx.reverse)
+    xs = sh.unbind(xproj, 0)
+    h_prev, saved = [None] * steps, [None] * steps
+    for t in order:
+        h_prev[t] = h
+        saved[t], h = step(xs[t], h)
+    return order, h_prev, saved, (sh.unbind(dout, 0) if dout is not None else None)
 
 
 def _check(name: str, gates: int, xproj: Tensor, states: list, w: Tensor, b) -> None:
@@ -250,7 +268,7 @@ def _recorded_lstm_backward(ctx, dout, dh_last, dc_last):
     dgates = [None] * steps
     w_t = sh.matrix_transpose(w)
     for t in reversed(order):
-        dh = _step_grad(dh, douts, t)
+        dh = _step_grad(dh, douts, t, h_prev[t])
         dgates[t], dc = _recorded_step(xs[t], h_prev[t], c_prev[t], w, b, dh, dc)
         dh = linalg.matmul(dgates[t], w_t)
     need = ctx.needs_input_grad
@@ -341,7 +359,7 @@ class GRULayer(Function):
 
 
 def _gru_terms(xp, h, w, b):
-    """One GRU step as ember ops: ``(r, z, n, hp_n, h')``."""
+    """One GRU step as ember ops: ``((r, z, n, hp_n), h')``."""
     hs = h.shape[-1]
     hp = linalg.matmul(h, w)
     if b is not None:
@@ -349,28 +367,18 @@ def _gru_terms(xp, h, w, b):
     rz = ew.sigmoid(xp[:, : 2 * hs] + hp[:, : 2 * hs])
     r, z, hn = rz[:, :hs], rz[:, hs:], hp[:, 2 * hs :]
     n = ew.tanh(xp[:, 2 * hs :] + r * hn)
-    return r, z, n, hn, n + z * (h - n)
+    return (r, z, n, hn), n + z * (h - n)
 
 
 def _recorded_gru_backward(ctx, dout, dh_last):
     """GRULayer's BPTT as ember ops on a recomputed forward (double backward)."""
-    xproj, h0, w, b = ctx.inputs
-    steps = xproj.shape[0]
-    order = _order(steps, ctx.reverse)
-    xs = sh.unbind(xproj, 0)
-    h_prev, terms = [None] * steps, [None] * steps
-    h = h0
-    for t in order:
-        h_prev[t] = h
-        *terms[t], h = _gru_terms(xs[t], h, w, b)
-    douts = sh.unbind(dout, 0) if dout is not None else None
+    w, b = ctx.inputs[2], ctx.inputs[3]
+    order, h_prev, terms, douts = _replay(ctx, dout, lambda x, h: _gru_terms(x, h, w, b))
     dh = dh_last
-    dxp, dhp = [None] * steps, [None] * steps
+    dxp, dhp = [None] * len(h_prev), [None] * len(h_prev)
     w_t = sh.matrix_transpose(w)
     for t in reversed(order):
-        dh = _step_grad(dh, douts, t)
-        if dh is None:  # no gradient reaches this step: zeros of the state's shape
-            dh = h_prev[t] * 0.0
+        dh = _step_grad(dh, douts, t, h_prev[t])
         r, z, n, hn = terms[t]
         dn = dh * (1 - z) * (1 - n * n)
         dz = dh * (h_prev[t] - n) * z * (1 - z)
@@ -438,26 +446,20 @@ class RNNLayer(Function):
 
 def _recorded_rnn_backward(ctx, dout, dh_last):
     """RNNLayer's BPTT as ember ops on a recomputed forward (double backward)."""
-    xproj, h0, w, b = ctx.inputs
-    steps = xproj.shape[0]
-    order = _order(steps, ctx.reverse)
-    xs = sh.unbind(xproj, 0)
-    h_prev, pre = [None] * steps, [None] * steps
-    h = h0
-    for t in order:
-        h_prev[t] = h
-        pre[t] = xs[t] + linalg.matmul(h, w)
+    w, b = ctx.inputs[2], ctx.inputs[3]
+
+    def step(x, h):
+        pre = x + linalg.matmul(h, w)
         if b is not None:
-            pre[t] = pre[t] + b
-        h = ew.relu(pre[t]) if ctx.relu else ew.tanh(pre[t])
-    douts = sh.unbind(dout, 0) if dout is not None else None
+            pre = pre + b
+        return pre, (ew.relu(pre) if ctx.relu else ew.tanh(pre))
+
+    order, h_prev, pre, douts = _replay(ctx, dout, step)
     dh = dh_last
-    dpre = [None] * steps
+    dpre = [None] * len(h_prev)
     w_t = sh.matrix_transpose(w)
     for t in reversed(order):
-        dh = _step_grad(dh, douts, t)
-        if dh is None:
-            dh = h_prev[t] * 0.0
+        dh = _step_grad(dh, douts, t, h_prev[t])
         if ctx.relu:  # relu'' = 0: the mask is a constant
             dpre[t] = dh * (pre[t] > 0).to(dh.dtype)
         else:
