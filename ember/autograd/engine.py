@@ -101,6 +101,7 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
     deps = _collect(root_nodes)
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     check = STATE.anomaly
+    plain = not (create_graph or check)
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None) or [None] * node._n_out
@@ -112,7 +113,13 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
                 if key is not None:
                     capture[key] = g
         edges = node._edges
-        if grads[0] is not None or (node._n_out > 1 and grads.count(None) < len(grads)):
+        if plain and node._n_out == 1 and grads[0] is not None and _no_post_hooks(node):
+            in_grads = node.backward(node, grads[0])  # the common case of _call_backward, inline
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if len(in_grads) != len(edges):
+                raise _wrong_count(node, in_grads)
+        elif grads[0] is not None or (node._n_out > 1 and grads.count(None) < len(grads)):
             in_grads = _call_backward(node, grads, create_graph, check)
         else:
             in_grads = (None,) * len(edges)
@@ -181,10 +188,7 @@ def _call_backward(node, grads, create_graph, check):
     if type(result) is not tuple:
         result = (result,)
     if len(result) != len(node._edges):
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(node._edges)}, got {len(result)})"
-        )
+        raise _wrong_count(node, result)
     post = node.__dict__.get("_post_hooks")
     if post:
         for hook in post:
@@ -194,6 +198,17 @@ def _call_backward(node, grads, create_graph, check):
     if check:
         anomaly.check_backward(node, result, grads)
     return result
+
+
+def _no_post_hooks(node) -> bool:
+    return "_post_hooks" not in node.__dict__
+
+
+def _wrong_count(node, result) -> RuntimeError:
+    return RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients "
+        f"(expected {len(node._edges)}, got {len(result)})"
+    )
 
 
 def _tensor_hooks(node, grads, create_graph):

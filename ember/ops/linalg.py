@@ -80,7 +80,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, w = ctx.inputs[0], ctx.inputs[1]
+        x, w, _ = ctx.inputs  # one version check
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = gw = gb = None
         if STATE.grad_enabled:  # create_graph: the same formulas in ember ops, recorded

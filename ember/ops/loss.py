@@ -118,7 +118,7 @@ class Mse(Function):
         need_x, need_y = ctx.needs_input_grad[:2]
         n = ctx.diff.size
         if STATE.grad_enabled:  # create_graph: 2 (x - y) g / n in ember ops
-            x, y = ctx.inputs[0], ctx.inputs[1]
+            x, y, _ = ctx.inputs
             gx = (x - y) * (grad * (2.0 / n if reduction == "mean" else 2.0))
             return gx if need_x else None, ew.neg(gx) if need_y else None, None
         g = grad._data * (2.0 / n if reduction == "mean" else 2.0)

@@ -54,7 +54,7 @@ class NormAffine(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.inputs[0], ctx.inputs[1]
+        x, weight = ctx.inputs[:2]
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if not STATE.grad_enabled and _per_reduced_slice(ctx, weight):

@@ -13,6 +13,10 @@ from ember.optim.optimizer import Optimizer
 
 __all__ = ["SGD"]
 
+# plain SGD on tensors up to this many elements skips the chunked kernel: small models' steps
+# are per-call overhead, and a temporary this small costs nothing
+_SMALL = 1 << 14
+
 
 def _sgd_kernel(x, g, buf, d, t, lr, momentum, dampening, wd, nesterov, maximize, first):
     """One SGD update of ``x`` in place; ``d`` and ``t`` are scratch arrays like ``x``."""
@@ -93,8 +97,13 @@ class SGD(Optimizer):
             lr = float(group["lr"])
             momentum, dampening = group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            plain = momentum == 0 and wd == 0 and not maximize
             for p in group["params"]:
                 if p.grad is None:
+                    continue
+                if plain and p._data.size <= _SMALL:  # p -= lr * g, without the kernel machinery
+                    p._data += p.grad._data * -lr  # the kernel's own arithmetic, so bit-equal
+                    p._vc[0] += 1
                     continue
                 buf = first = None
                 if momentum != 0:
