@@ -113,7 +113,8 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
                 if key is not None:
                     capture[key] = g
         edges = node._edges
-        if plain and node._n_out == 1 and grads[0] is not None and _no_post_hooks(node):
+        hooked = "_post_hooks" in node.__dict__
+        if plain and node._n_out == 1 and grads[0] is not None and not hooked:
             in_grads = node.backward(node, grads[0])  # the common case of _call_backward, inline
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
@@ -198,10 +199,6 @@ def _call_backward(node, grads, create_graph, check):
     if check:
         anomaly.check_backward(node, result, grads)
     return result
-
-
-def _no_post_hooks(node) -> bool:
-    return "_post_hooks" not in node.__dict__
 
 
 def _wrong_count(node, result) -> RuntimeError:
