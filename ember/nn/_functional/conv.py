@@ -15,6 +15,8 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
 
 
 def _tuple(value, n: int, name: str, op: str) -> tuple:
+    if value.__class__ is tuple and len(value) == n and set(map(type, value)) == _INT:
+        return value  # what the modules pass: already a tuple of n ints
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise RuntimeError(
@@ -24,6 +26,9 @@ def _tuple(value, n: int, name: str, op: str) -> tuple:
             )
         return tuple(int(v) for v in value)
     return (int(value),) * n
+
+
+_INT = {int}
 
 
 def _as2d(values: tuple, fill: int) -> tuple:
@@ -42,35 +47,38 @@ def _prepare(op, nd, input, weight, bias, transposed):
     """Shared checks; returns (input with a batch dim, was it unbatched)."""
     _check_tensor(input, "input", op, 1)
     _check_tensor(weight, "weight", op, 2)
-    if input.ndim not in (nd + 1, nd + 2):
+    ndim = input._data.ndim  # array metadata: cheaper than building Size/dtype objects
+    if ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"{op}(): Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, but "
             f"got input of size: {list(input.shape)}"
         )
-    if weight.ndim != nd + 2:
+    if weight._data.ndim != nd + 2:
         raise RuntimeError(
             f"{op}(): expected weight to be {nd + 2}-dimensional, got weight of "
             f"shape {shape_str(weight.shape)}"
         )
-    other = weight if input.dtype != weight.dtype else bias
-    if other is not None and other.dtype != input.dtype:
+    dt = input._data.dtype
+    other = weight if weight._data.dtype != dt else bias
+    if other is not None and other._data.dtype != dt:
         which = "weight" if other is weight else "bias"
         raise RuntimeError(
             f"{op}(): Input type ({input.dtype}) and {which} type ({other.dtype}) should be "
             "the same"
         )
-    unbatched = input.ndim == nd + 1
+    unbatched = ndim == nd + 1
     if unbatched:
         input = _shape.unsqueeze(input, 0)
     return input, unbatched
 
 
 def _check_channels(op, input, weight, groups, transposed):
-    c = input.shape[1]
-    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    c = input._data.shape[1]
+    w_shape = weight._data.shape
+    expected = w_shape[0] if transposed else w_shape[1] * groups
     if groups <= 0:
         raise RuntimeError(f"{op}(): non-positive groups is not supported (got groups={groups})")
-    if not transposed and weight.shape[0] % groups:
+    if not transposed and w_shape[0] % groups:
         raise RuntimeError(
             f"{op}(): Given groups={groups}, expected weight to be divisible by {groups} at "
             f"dimension 0, but got weight of size {list(weight.shape)} instead"
@@ -88,7 +96,7 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
     _check_channels(op, input, weight, groups, False)
     stride = _tuple(stride, nd, "stride", op)
     dilation = _tuple(dilation, nd, "dilation", op)
-    ksize = tuple(weight.shape[2:])
+    ksize = weight._data.shape[2:]
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
             raise RuntimeError(f"{op}(): Invalid padding string: {padding!r}")
@@ -103,7 +111,7 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
             input = _shape.pad(input, extra)
     else:
         padding = _tuple(padding, nd, "padding", op)
-    for size, k, p, d in zip(input.shape[2:], ksize, padding, dilation):
+    for size, k, p, d in zip(input._data.shape[2:], ksize, padding, dilation):
         if size + 2 * p < d * (k - 1) + 1:
             padded = " x ".join(str(s + 2 * q) for s, q in zip(input.shape[2:], padding))
             kern = " x ".join(str(d_ * (k_ - 1) + 1) for k_, d_ in zip(ksize, dilation))
@@ -112,7 +120,7 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
                 f"({kern}). Kernel size can't be greater than actual input size (input of "
                 f"shape {shape_str(input.shape)}, weight of shape {shape_str(weight.shape)})"
             )
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+    if bias is not None and bias._data.shape != weight._data.shape[:1]:
         raise RuntimeError(
             f"{op}(): Given weight of size {list(weight.shape)}, expected bias "
             f"to be 1-dimensional with {weight.shape[0]} elements, but got bias "

@@ -133,12 +133,13 @@ class _ConvNd(Module):
         if not isinstance(input, Tensor):
             return  # F.* raises PyTorch's TypeError
         nd = self._nd
-        if input.ndim not in (nd + 1, nd + 2):
+        shape = input._data.shape  # a plain tuple: cheaper than a Size per call
+        if len(shape) not in (nd + 1, nd + 2):
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}): expected {nd + 1}D (unbatched) or "
                 f"{nd + 2}D (batched) input, got input of shape {shape_str(input.shape)}"
             )
-        channels = input.shape[1 if input.ndim == nd + 2 else 0]
+        channels = shape[1 if len(shape) == nd + 2 else 0]
         if channels != self.in_channels:
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}): expected input with "
