@@ -109,6 +109,20 @@ def _padded_size(size, k, s, p, d, out):
     return max((out - 1) * s + d * (k - 1) + 1, p + size)
 
 
+# Below this many elements, a 2x2/2 max pool without argmax is two pairwise maxima (rows, then
+# columns): ~30% faster than the four-offset running max at batch-1 sizes, ~10% slower on
+# large batches, where the strided pairs stream worse than whole-window slices.
+_PAIRWISE_MAX = 1 << 17
+
+
+def _max_2x2(buf: np.ndarray, cl: bool, oh: int, ow: int) -> np.ndarray:
+    """Max over 2x2 windows at stride 2 of the work view ``buf``, (OH, OW) windows."""
+    lead = (slice(None),) if cl else (slice(None), slice(None))
+    rows = np.maximum(buf[lead + (slice(0, 2 * oh, 2),)], buf[lead + (slice(1, 2 * oh, 2),)])
+    cols = lead + (slice(None),)
+    return np.maximum(rows[cols + (slice(0, 2 * ow, 2),)], rows[cols + (slice(1, 2 * ow, 2),)])
+
+
 class MaxPool(Function):
     """Max over each window: a running max over the kh*kw kernel offsets (a small constant
     loop of whole-array operations). Ties go to the first maximum, as in PyTorch; returns int64
@@ -130,6 +144,12 @@ class MaxPool(Function):
             buf[_interior(cl, padding, h, w)] = _to_work(x4, cl)
         else:
             buf = _to_work(x4, cl)
+        if (
+            not (return_indices or STATE.grad_enabled)
+            and (kernel, stride, dilation) == ((2, 2), (2, 2), (1, 1))
+            and buf.size <= _PAIRWISE_MAX
+        ):
+            return _back(_from_work(_max_2x2(buf, cl, oh, ow), cl), x.ndim)
         slices = _slices(kernel, stride, dilation, (oh, ow), cl)
         best = buf[slices[0][1]].copy()
         for _, key in slices[1:]:

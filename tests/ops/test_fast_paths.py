@@ -64,3 +64,26 @@ def test_batch_one_conv2d_gradients_match_batched_run():
     np.testing.assert_allclose(
         np.concatenate([xi.grad.numpy() for xi in xs]), xb.grad.numpy(), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize(
+    "shape, padding, ceil_mode",
+    [
+        ((1, 3, 8, 8), (0, 0), False),
+        ((2, 4, 7, 9), (1, 1), False),
+        ((1, 5, 7, 6), (0, 1), True),
+    ],
+)
+def test_pairwise_2x2_max_pool_equals_running_max(shape, padding, ceil_mode, channels_last):
+    from ember.ops.pool import MaxPool
+
+    x = np.random.default_rng(3).standard_normal(shape)
+    x.flat[5] = np.nan  # NaN propagates on both paths
+    if channels_last:  # the layout convolutions produce: channels are the fastest axis
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    args = ((2, 2), (2, 2), padding, (1, 1), ceil_mode, False)
+    with ember.no_grad():
+        fast = MaxPool.forward(MaxPool.__new__(MaxPool), x, *args)
+    general = MaxPool.forward(MaxPool.__new__(MaxPool), x, *args)  # grad mode: argmax path
+    np.testing.assert_array_equal(fast, general)
