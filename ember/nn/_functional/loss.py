@@ -82,7 +82,7 @@ def _check_tensors(name, **tensors) -> None:
 
 
 def _warn_size(name, input, target) -> None:
-    if tuple(target.shape) != tuple(input.shape):
+    if target._data.shape != input._data.shape:
         warnings.warn(
             f"{name}(): Using a target size ({shape_str(target.shape)}) that is different to the "
             f"input size ({shape_str(input.shape)}). This will likely lead to incorrect results "
@@ -111,12 +111,9 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     _check_tensors("mse_loss", input=input, target=target)
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     _warn_size("mse_loss", input, target)
-    if (
-        weight is None
-        and input.shape == target.shape
-        and input.dtype == target.dtype
-        and input.dtype.is_floating_point
-    ):  # the common case: one fused node
+    x, y = input._data, target._data  # array metadata: cheaper than Size/dtype objects
+    if weight is None and x.shape == y.shape and x.dtype == y.dtype and x.dtype.kind == "f":
+        # the common case: one fused node
         return fused.mse(input, target, reduction)
     diff = input - target
     loss = diff * diff

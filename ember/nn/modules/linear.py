@@ -71,15 +71,20 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        if isinstance(input, Tensor):
-            shape = input._data.shape  # a plain tuple: cheaper than building a Size per call
-            if not shape or shape[-1] != self.in_features:
-                raise RuntimeError(
-                    f"{self._get_name()}({self.extra_repr()}): expected last "
-                    f"dimension {self.in_features}, got input of shape "
-                    f"{shape_str(shape)}"
-                )
-        return F.linear(input, self.weight, self.bias)
+        try:
+            return F.linear(input, self.weight, self.bias)
+        except RuntimeError:  # checked only on failure: name the layer when the width is wrong
+            self._check_width(input)
+            raise
+
+    def _check_width(self, input) -> None:
+        shape = input._data.shape if isinstance(input, Tensor) else None
+        if shape is not None and (not shape or shape[-1] != self.in_features):
+            raise RuntimeError(
+                f"{self._get_name()}({self.extra_repr()}): expected last "
+                f"dimension {self.in_features}, got input of shape "
+                f"{shape_str(shape)}"
+            ) from None
 
     def extra_repr(self) -> str:
         return (
