@@ -92,8 +92,9 @@ class Linear(Function):
                 gb = rd.sum(grad, 0)  # db = sum of G over rows
             return gx, gw, gb
         g = grad._data  # plain backward: the same products on arrays, no graph to record
-        if need_x:
-            gx = Tensor._make(g @ w._data)
+        if need_x:  # one output feature: G W is an outer product, cheaper as a broadcast
+            wd = w._data
+            gx = Tensor._make(g * wd if wd.shape[0] == 1 else g @ wd)
         if need_w:
             gw = Tensor._make(g.T @ x._data)
         if need_b:

@@ -63,7 +63,10 @@ def _run(fn, input: Tensor, inplace: bool, name: str) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
-    return _run(ew.relu, input, inplace, "relu")
+    if inplace:
+        return _run(ew.relu, input, inplace, "relu")
+    _check(input, "relu")
+    return ew.Relu.apply(input)  # the op itself: ReLU runs on every layer of most models
 
 
 def _hardtanh(x, min_val, max_val):
