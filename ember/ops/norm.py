@@ -18,6 +18,8 @@ on ``x``; otherwise the saved arrays are used as constants (the same values, no 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember._tensor import Tensor
@@ -29,14 +31,49 @@ from ember.ops.reduce import mean
 __all__ = ["NormAffine", "norm_affine"]
 
 
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES: dict = {}  # dtype -> a read-only vector of ones, grown to the longest sum asked for
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    ones = _ONES.get(dtype)
+    if ones is None or ones.size < n:
+        ones = _ONES[dtype] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones[:n]
+
+
+def _sum_keep(a: np.ndarray, axes: tuple) -> np.ndarray:
+    """``a.sum(axis=axes, keepdims=True)``; batch norm's case (every axis but 1) as BLAS
+    matrix-vector products, 5-7x faster than NumPy's reduction over outer axes.
+
+    Channels-last memory (conv outputs) is a (rows, C) matrix summed by ``ones @ X``;
+    contiguous NCHW is (N, C, HW) summed by ``X @ ones`` then over N.
+    """
+    nd = a.ndim
+    if nd < 3 or a.dtype not in _BLAS_DTYPES or axes != (0,) + tuple(range(2, nd)):
+        return a.sum(axis=axes, keepdims=True)
+    c = a.shape[1]
+    keep = (1, c) + (1,) * (nd - 2)
+    cl = np.moveaxis(a, 1, -1)
+    if cl.flags.c_contiguous:
+        rows = cl.reshape(-1, c)
+        return (_ones(rows.shape[0], a.dtype) @ rows).reshape(keep)
+    if a.flags.c_contiguous:
+        per = a.reshape(a.shape[0], c, -1)
+        return (per @ _ones(per.shape[2], a.dtype)).sum(axis=0).reshape(keep)
+    return a.sum(axis=axes, keepdims=True)
+
+
 class NormAffine(Function):
     saves_inputs = (0, 1)  # backward reads x and weight, never bias
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, stats):
-        mu = x.mean(axis=axes, keepdims=True)
+        n = math.prod(x.shape[a] for a in axes)  # elements per normalized slice
+        mu = _sum_keep(x, axes) / n
         xc = x - mu
-        var = np.mean(np.square(xc), axis=axes, keepdims=True)  # biased, as PyTorch normalizes
+        var = _sum_keep(np.square(xc), axes) / n  # biased, as PyTorch normalizes
         invstd = 1.0 / np.sqrt(var + eps)
         x_hat = np.multiply(xc, invstd, out=xc)  # reuse the centred buffer
         ctx.axes, ctx.eps = axes, eps
@@ -98,8 +135,8 @@ def _plain_backward(ctx, grad, weight):
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     g = grad._data
     n = x_hat.size // invstd.size  # elements per normalized slice
-    sum_g = g.sum(axis=axes, keepdims=True)  # = db
-    sum_gx = np.multiply(g, x_hat).sum(axis=axes, keepdims=True)  # = dw
+    sum_g = _sum_keep(g, axes)  # = db
+    sum_gx = _sum_keep(np.multiply(g, x_hat), axes)  # = dw
     gx = None
     if need_x:
         # dx = invstd w (g - sum(g)/n - x_hat sum(g x_hat)/n)

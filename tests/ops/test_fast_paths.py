@@ -87,3 +87,39 @@ def test_pairwise_2x2_max_pool_equals_running_max(shape, padding, ceil_mode, cha
         fast = MaxPool.forward(MaxPool.__new__(MaxPool), x, *args)
     general = MaxPool.forward(MaxPool.__new__(MaxPool), x, *args)  # grad mode: argmax path
     np.testing.assert_array_equal(fast, general)
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "nchw", "strided"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_batch_norm_sums_equal_numpy_sums(layout, dtype):
+    from ember.ops.norm import _sum_keep
+
+    a = np.random.default_rng(4).standard_normal((3, 5, 4, 6)).astype(dtype)
+    if layout == "channels_last":
+        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    elif layout == "strided":
+        a = a[:, :, ::2]
+    axes = (0, 2, 3)
+    out = _sum_keep(a, axes)
+    assert out.shape == (1, 5, 1, 1) and out.dtype == dtype
+    tol = 1e-2 if dtype == np.float16 else 1e-5
+    np.testing.assert_allclose(out, a.astype(np.float64).sum(axis=axes, keepdims=True), rtol=tol)
+    other = _sum_keep(a, (0, 1))  # not batch norm's axes: NumPy's own reduction
+    np.testing.assert_array_equal(other, a.sum(axis=(0, 1), keepdims=True))
+
+
+def test_batch_norm_on_conv_layout_matches_contiguous_input():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 3, 5, 5))
+    bn = ember.nn.BatchNorm2d(3, dtype=ember.float64)
+    cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    grads = []
+    for arr in (x, cl):
+        t = ember.from_numpy(arr).requires_grad_()  # shares memory: keeps the layout
+        assert np.moveaxis(t._data, 1, -1).flags.c_contiguous == (arr is cl)
+        bn.zero_grad()
+        y = bn(t)
+        (y * ember.tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape))).sum().backward()
+        grads.append((y.detach().numpy(), t.grad.numpy(), bn.weight.grad.numpy()))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
