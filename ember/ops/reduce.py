@@ -33,10 +33,48 @@ def _expand_back(grad, in_shape, axes):
     return sh.expand(sh.reshape(grad, _kept_shape(in_shape, axes)), in_shape)
 
 
+_BN_AXES = (0, 2, 3, 4, 5, 6, 7)  # every axis but 1, up to 8-D
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES: dict = {}  # dtype -> a read-only vector of ones, grown to the longest sum asked for
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    ones = _ONES.get(dtype)
+    if ones is None or ones.size < n:
+        ones = _ONES[dtype] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones[:n]
+
+
+def sum_keepdims(a: np.ndarray, axes: tuple) -> np.ndarray:
+    """``a.sum(axis=axes, keepdims=True)``; batch norm's case (every axis but 1) as BLAS
+    matrix-vector products, 5-7x faster than NumPy's reduction over outer axes.
+
+    Channels-last memory (conv outputs) is a (rows, C) matrix summed by ``ones @ X``;
+    contiguous NCHW is (N, C, HW) summed by ``X @ ones`` then over N.
+    """
+    nd = a.ndim
+    if nd < 3 or a.dtype not in _BLAS_DTYPES or axes != (0,) + tuple(range(2, nd)):
+        return a.sum(axis=axes, keepdims=True)
+    c = a.shape[1]
+    keep = (1, c) + (1,) * (nd - 2)
+    cl = np.moveaxis(a, 1, -1)
+    if cl.flags.c_contiguous:
+        rows = cl.reshape(-1, c)
+        return (_ones(rows.shape[0], a.dtype) @ rows).reshape(keep)
+    if a.flags.c_contiguous:
+        per = a.reshape(a.shape[0], c, -1)
+        return (per @ _ones(per.shape[2], a.dtype)).sum(axis=0).reshape(keep)
+    return a.sum(axis=axes, keepdims=True)
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.in_shape = x.shape
+        if dtype is None and x.ndim >= 3 and axes == _BN_AXES[: x.ndim - 1]:
+            out = sum_keepdims(x, axes)  # per-channel sums (bias gradients): BLAS
+            return out if keepdim else out.reshape(x.shape[1])
         return np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype))
 
     @staticmethod

@@ -92,7 +92,7 @@ def test_pairwise_2x2_max_pool_equals_running_max(shape, padding, ceil_mode, cha
 @pytest.mark.parametrize("layout", ["channels_last", "nchw", "strided"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_batch_norm_sums_equal_numpy_sums(layout, dtype):
-    from ember.ops.norm import _sum_keep
+    from ember.ops.reduce import sum_keepdims as _sum_keep
 
     a = np.random.default_rng(4).standard_normal((3, 5, 4, 6)).astype(dtype)
     if layout == "channels_last":
@@ -123,3 +123,14 @@ def test_batch_norm_on_conv_layout_matches_contiguous_input():
         grads.append((y.detach().numpy(), t.grad.numpy(), bn.weight.grad.numpy()))
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_sum_over_all_but_channels_uses_blas_and_matches(keepdim):
+    a = np.random.default_rng(6).standard_normal((2, 3, 4, 5))
+    cl = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    t = ember.from_numpy(cl).requires_grad_()
+    s = t.sum((0, 2, 3), keepdim=keepdim)
+    np.testing.assert_allclose(s.detach().numpy(), a.sum((0, 2, 3), keepdims=keepdim), rtol=1e-12)
+    s.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), np.ones_like(a))
