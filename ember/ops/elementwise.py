@@ -386,8 +386,11 @@ def _relu_array(x: np.ndarray) -> np.ndarray:
     if zeros is None:
         zeros = _ZEROS[x.dtype] = np.zeros(_ZERO_CHUNK, x.dtype)
         zeros.flags.writeable = False
+    n = x.size
+    if n <= _ZERO_CHUNK:  # one call: zeros viewed in x's shape
+        return np.maximum(x, zeros[:n].reshape(x.shape))
     out = np.empty_like(x)
-    flat_x, flat_out, n = x.reshape(-1), out.reshape(-1), x.size
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     for i in range(0, n, _ZERO_CHUNK):
         j = min(n, i + _ZERO_CHUNK)
         np.maximum(flat_x[i:j], zeros[: j - i], out=flat_out[i:j])
