@@ -116,3 +116,16 @@ def test_layer_norm_without_bias():
     m = nn.LayerNorm([2, 3], bias=False)
     assert list(m.state_dict()) == ["weight"]
     assert tuple(m(ember.randn(4, 2, 3)).shape) == (4, 2, 3)
+
+
+def test_batch_norm_of_an_empty_batch_is_empty_and_keeps_running_stats():
+    bn = nn.BatchNorm2d(3)
+    x = ember.zeros(0, 3, 2, 2, requires_grad=True)
+    y = bn(x)
+    assert y.shape == (0, 3, 2, 2)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(3))
+    assert bn.num_batches_tracked.item() == 1  # PyTorch counts the batch all the same
+    y.sum().backward()
+    assert x.grad.shape == (0, 3, 2, 2)
+    np.testing.assert_array_equal(bn.weight.grad.numpy(), np.zeros(3))

@@ -134,3 +134,11 @@ def test_sum_over_all_but_channels_uses_blas_and_matches(keepdim):
     np.testing.assert_allclose(s.detach().numpy(), a.sum((0, 2, 3), keepdims=keepdim), rtol=1e-12)
     s.sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), np.ones_like(a))
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4, 4), (2, 3, 0, 4), (2, 0, 4, 4)])
+def test_channel_sums_and_relu_of_empty_tensors(shape):
+    a = np.zeros(shape, np.float32)
+    out = ember.from_numpy(a).sum((0, 2, 3))
+    assert out.shape == (shape[1],) and not out.numpy().any()
+    assert ember.relu(ember.from_numpy(a)).shape == shape

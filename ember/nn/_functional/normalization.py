@@ -76,8 +76,13 @@ def batch_norm(
         _check_channels("batch_norm", t, what, c)
     nd = input.ndim
     if training:
-        n = input.numel() // c
-        if n <= 1:
+        n = input.numel() // c if c else 0
+        if n == 0:  # an empty batch: empty output, running stats untouched (as PyTorch)
+            out = input
+            if weight is not None:
+                out = out * _channel_view(weight, nd)
+            return out + _channel_view(bias, nd) if bias is not None else out * 1.0
+        if n == 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size "
                 f"{input.shape}"
