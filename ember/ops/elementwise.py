@@ -380,8 +380,14 @@ _ZEROS: dict = {}
 
 def _relu_array(x: np.ndarray) -> np.ndarray:
     """``max(x, 0)`` elementwise, NaN kept (not ``x * mask``: that gives -0.0 for negatives)."""
-    if x.dtype.kind != "f" or not x.flags.c_contiguous:
+    if x.dtype.kind != "f":
         return np.asarray(np.maximum(x, 0))
+    if not x.flags.c_contiguous:  # e.g. a conv output: channels-last memory seen as NCHW
+        perm = np.argsort(x.strides)[::-1]
+        in_memory_order = x.transpose(perm)
+        if not in_memory_order.flags.c_contiguous:
+            return np.asarray(np.maximum(x, 0))
+        return _relu_array(in_memory_order).transpose(np.argsort(perm))  # x's own layout
     zeros = _ZEROS.get(x.dtype)
     if zeros is None:
         zeros = _ZEROS[x.dtype] = np.zeros(_ZERO_CHUNK, x.dtype)

@@ -21,6 +21,17 @@ def test_relu_against_zero_chunks_equals_maximum(shape, dtype):
     assert not np.signbit(out[~np.isnan(out)]).any()  # never -0.0
 
 
+@pytest.mark.parametrize("order", ["channels_last", "fortran"])
+def test_relu_of_permuted_contiguous_arrays_keeps_their_layout(order):
+    a = np.random.default_rng(7).standard_normal((2, 3, 4, 5))
+    x = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    if order == "fortran":
+        x = np.asfortranarray(a)
+    out = _relu_array(x)
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    assert out.strides == x.strides
+
+
 def test_relu_of_strided_and_integer_arrays():
     x = np.arange(-6.0, 6.0).reshape(3, 4)[:, ::2]
     np.testing.assert_array_equal(_relu_array(x), np.maximum(x, 0))
