@@ -113,8 +113,12 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
                 if key is not None:
                     capture[key] = g
         edges = node._edges
-        hooked = "_post_hooks" in node.__dict__
-        if plain and node._n_out == 1 and grads[0] is not None and not hooked:
+        if (
+            plain
+            and node._n_out == 1
+            and grads[0] is not None
+            and "_post_hooks" not in node.__dict__
+        ):
             in_grads = node.backward(node, grads[0])  # the common case of _call_backward, inline
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)

@@ -139,12 +139,17 @@ class Function:
     def _release(self):
         """Drop saved state after backward; keep what graph introspection still needs."""
         d = self.__dict__
-        kept = {"_n_out": d["_n_out"], "_out_meta": d["_out_meta"], "_released": True,
-                "_edges": None}
+        kept = {
+            "_n_out": d["_n_out"],
+            "_out_meta": d["_out_meta"],
+            "_released": True,
+            "_edges": None,
+        }
         for key in _KEPT_IF_SET:  # rare: hooks, retain_grad, anomaly mode
             if key in d:
                 kept[key] = d[key]
         self.__dict__ = kept  # the old dict, and the arrays only it holds, go now
+
 
 _KEPT_IF_SET = ("_hooks", "_retained", "_site")
 

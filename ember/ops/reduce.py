@@ -54,7 +54,7 @@ def sum_keepdims(a: np.ndarray, axes: tuple) -> np.ndarray:
     contiguous NCHW is (N, C, HW) summed by ``X @ ones`` then over N.
     """
     nd = a.ndim
-    if nd < 3 or a.size == 0 or a.dtype not in _BLAS_DTYPES or axes != (0,) + tuple(range(2, nd)):
+    if nd < 3 or a.size == 0 or a.dtype not in _BLAS_DTYPES or axes != _BN_AXES[: nd - 1]:
         return a.sum(axis=axes, keepdims=True)
     c = a.shape[1]
     keep = (1, c) + (1,) * (nd - 2)

@@ -66,7 +66,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _run(ew.relu, input, inplace, "relu")
     _check(input, "relu")
-    return ew.Relu.apply(input)  # the op itself: ReLU runs on every layer of most models
+    return ew.relu(input)
 
 
 def _hardtanh(x, min_val, max_val):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ember._tensor import Tensor
 from ember.ops._util import shape_str
-from ember.ops.linalg import Linear as FusedLinear
 from ember.ops.linalg import einsum, matmul
+from ember.ops.linalg import linear as fused_linear
 
 __all__ = ["bilinear", "linear"]
 
@@ -46,8 +46,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         and (bias is None or (bias._data.dtype == dt and bias._data.shape == (w_shape[0],)))
     ):  # the common case: one fused node (2-D products; leading dims folded into rows)
         if len(shape) == 2:
-            return FusedLinear.apply(input, weight, bias)
-        out = FusedLinear.apply(input.reshape(-1, shape[-1]), weight, bias)
+            return fused_linear(input, weight, bias)
+        out = fused_linear(input.reshape(-1, shape[-1]), weight, bias)
         return out.reshape(*shape[:-1], w_shape[0])
     if len(shape) > 2 and len(w_shape) == 2:
         # one 2-D product instead of a batched one: the weight gradient is then a single GEMM

@@ -78,10 +78,8 @@ def batch_norm(
     if training:
         n = input.numel() // c if c else 0
         if n == 0:  # an empty batch: empty output, running stats untouched (as PyTorch)
-            out = input
-            if weight is not None:
-                out = out * _channel_view(weight, nd)
-            return out + _channel_view(bias, nd) if bias is not None else out * 1.0
+            out = input * _channel_view(weight, nd) if weight is not None else input * 1.0
+            return out + _channel_view(bias, nd) if bias is not None else out
         if n == 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size "
