@@ -33,6 +33,13 @@ def _check_betas(betas) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
+def _check_moment_args(lr, betas, eps, weight_decay) -> None:
+    """The checks every Adam-family optimizer makes, in PyTorch's order and wording."""
+    _check_nonnegative(("learning rate", lr), ("epsilon value", eps))
+    _check_betas(betas)
+    _check_nonnegative(("weight_decay value", weight_decay))
+
+
 def _check_no_differentiable(name: str, differentiable: bool) -> None:
     """ember's update kernels run outside autograd, so they cannot be differentiated through."""
     if differentiable:

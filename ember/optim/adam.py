@@ -11,9 +11,8 @@ from ember.optim import _kernels as K
 from ember.optim._util import (
     _advance,
     _bump,
-    _check_betas,
+    _check_moment_args,
     _check_no_differentiable,
-    _check_nonnegative,
     _eval_closure,
     _new_step,
     _zeros,
@@ -24,10 +23,8 @@ __all__ = ["Adam"]
 
 
 def _check_adam_args(lr, betas, eps, weight_decay) -> None:
-    """The hyperparameter checks shared by Adam-like optimizers (PyTorch's order and messages)."""
-    _check_nonnegative(("learning rate", lr), ("epsilon value", eps))
-    _check_betas(betas)
-    _check_nonnegative(("weight_decay value", weight_decay))
+    """Adam's and AdamW's checks: the Adam-family ones, then PyTorch's betas type check."""
+    _check_moment_args(lr, betas, eps, weight_decay)
     if not all(isinstance(b, numbers.Real) for b in betas):
         raise ValueError("betas must be either both floats or both Tensors")
 

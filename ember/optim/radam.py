@@ -10,9 +10,8 @@ from ember.optim import _kernels as K
 from ember.optim._util import (
     _advance,
     _bump,
-    _check_betas,
+    _check_moment_args,
     _check_no_differentiable,
-    _check_nonnegative,
     _eval_closure,
     _new_step,
     _zeros,
@@ -75,9 +74,7 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        _check_nonnegative(("learning rate", lr), ("epsilon value", eps))
-        _check_betas(betas)
-        _check_nonnegative(("weight_decay value", weight_decay))
+        _check_moment_args(lr, betas, eps, weight_decay)
         _check_no_differentiable("RAdam", differentiable)
         defaults = {
             "lr": lr,
