@@ -14,6 +14,8 @@ from ember import _dtype
 from ember._backend import CPU, as_device
 from ember._tensor_ops import TensorOps
 
+_new = object.__new__  # bound once: Tensor._make runs for every op output and gradient
+
 
 class Size(tuple):
     """The shape of a tensor: a tuple that prints like PyTorch's ``torch.Size``."""
@@ -78,7 +80,7 @@ class Tensor(TensorOps):
     @staticmethod
     def _make(arr, requires_grad=False, grad_fn=None, out_idx=0, vc=None) -> Tensor:
         """Fast constructor used by ops: wraps ``arr`` without copying or checking."""
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         t._data = arr
         t.requires_grad = requires_grad
         t.grad = None
@@ -209,6 +211,7 @@ class Tensor(TensorOps):
         node = self.grad_fn
         if node._retained is None:
             node._retained = {}
+            node._special = True
         node._retained[self._out_idx] = weakref.ref(self)
 
     @property
@@ -230,6 +233,7 @@ class Tensor(TensorOps):
             node = self.grad_fn
             if node._hooks is None:
                 node._hooks = {}
+                node._special = True
             hooks = node._hooks.setdefault(self._out_idx, [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)

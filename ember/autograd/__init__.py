@@ -36,7 +36,8 @@ def _make_grads(outputs, grad_outputs):
                     f"grad can be implicitly created only for scalar outputs (output {i} has "
                     f"shape {tuple(out._data.shape)}); pass `gradient`/`grad_outputs`"
                 )
-            g = Tensor._make(np.ones(out._data.shape, dtype=out._data.dtype))
+            data = out._data  # np.array(1): one C call, where np.ones is two and a frame
+            g = Tensor._make(np.array(1, data.dtype) if not data.shape else np.ones_like(data))
         elif not isinstance(g, Tensor):
             g = Tensor._make(np.asarray(g, dtype=out._data.dtype))
         if g._data.shape != out._data.shape:

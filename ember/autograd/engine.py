@@ -1,6 +1,8 @@
-"""The backward sweep: iterative (no recursion limit), dependency-counted, frees as it goes."""
+"""The backward sweep: iterative, in reverse creation order, freeing saved state as it goes."""
 
 from __future__ import annotations
+
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -16,6 +18,13 @@ def _root_base(a: np.ndarray):
     return id(a)
 
 
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed) at {name}. Specify retain_graph=True if you need to backward "
+    "through the graph a second time."
+)
+
+
 def _fit(g: Tensor, shape, dtype) -> Tensor:
     """Undo broadcasting (sum down to ``shape``) and match the input's dtype."""
     if g._data.shape != shape:
@@ -25,30 +34,6 @@ def _fit(g: Tensor, shape, dtype) -> Tensor:
     if g._data.dtype != dtype:
         g = g.to(Tensor._dtype_of(dtype))
     return g
-
-
-def _collect(roots):
-    """Dependency counts of every node reachable from ``roots`` (iterative DFS)."""
-    deps: dict = {}
-    stack = list(roots)
-    seen = set(roots)
-    while stack:
-        node = stack.pop()
-        edges = node._edges
-        if edges is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                f"tensors after they have already been freed) at {node.name()}. Specify "
-                "retain_graph=True if you need to backward through the graph a second time."
-            )
-        for e in edges:
-            if type(e) is tuple:
-                n = e[0]
-                deps[n] = deps.get(n, 0) + 1
-                if n not in seen:
-                    seen.add(n)
-                    stack.append(n)
-    return deps
 
 
 def run_backward(
@@ -79,8 +64,11 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
         leaf_targets = {id(t): i for i, t in enumerate(inputs) if t.grad_fn is None}
         node_targets = {(t.grad_fn, t._out_idx): i for i, t in enumerate(inputs) if t.grad_fn}
     handed_out: set = set()  # root bases of arrays stored in some leaf's .grad in this sweep
+    # {node: [grad per output]} for nodes met but not yet run, and a max-heap of those nodes by
+    # creation number: every consumer of a node was created after it, so when a node comes off
+    # the heap all its reachable consumers have run and its gradient is complete.
     buffers: dict = {}
-    root_nodes = []
+    heap: list = []
     for t, g in zip(tensors, grad_tensors):
         if not t.requires_grad:
             raise RuntimeError(
@@ -94,31 +82,28 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
         slots = buffers.get(node)
         if slots is None:
             slots = buffers[node] = [None] * node._n_out
-            root_nodes.append(node)
+            heappush(heap, (-node._seq, node))
         idx = t._out_idx
         slots[idx] = g if slots[idx] is None else _add(slots[idx], g, create_graph)
 
-    deps = _collect(root_nodes)
-    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     check = STATE.anomaly
     plain = not (create_graph or check)
-    while ready:
-        node = ready.pop()
-        grads = buffers.pop(node, None) or [None] * node._n_out
-        if node._hooks or node._retained:
+    targets = inputs and leaf_targets
+    while heap:
+        node = heappop(heap)[1]
+        grads = buffers.pop(node)
+        edges = node._edges
+        if edges is None:
+            raise RuntimeError(_FREED.format(name=node.name()))
+        special = node._special  # tensor hooks, retain_grad or node hooks are registered
+        if special:
             _tensor_hooks(node, grads, create_graph)
         if capture is not None:
             for i, g in enumerate(grads):
                 key = node_targets.get((node, i))
                 if key is not None:
                     capture[key] = g
-        edges = node._edges
-        if (
-            plain
-            and node._n_out == 1
-            and grads[0] is not None
-            and "_post_hooks" not in node.__dict__
-        ):
+        if plain and not special and node._n_out == 1 and grads[0] is not None:
             in_grads = node.backward(node, grads[0])  # the common case of _call_backward, inline
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
@@ -131,26 +116,22 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
         if not retain_graph:
             node._release()
         for e, g in zip(edges, in_grads):
-            if e is None or e is False:
-                continue
             if type(e) is tuple:
                 n, idx = e
+                slots = buffers.get(n)
+                if slots is None:  # met for the first time: it runs once its consumers have
+                    slots = buffers[n] = [None] * n._n_out
+                    heappush(heap, (-n._seq, n))
                 if g is not None:
                     shape, dtype = n._out_meta[idx]
                     if g._data.shape != shape or g._data.dtype != dtype:
                         g = _fit(g, shape, dtype)
-                    slots = buffers.get(n)
-                    if slots is None:
-                        slots = buffers[n] = [None] * n._n_out
                     slots[idx] = g if slots[idx] is None else _add(slots[idx], g, create_graph)
-                deps[n] -= 1
-                if deps[n] == 0:
-                    ready.append(n)
-            elif g is not None:
+            elif g is not None and e is not None and e is not False:  # a leaf
                 leaf_data = e._data
                 if g._data.shape != leaf_data.shape or g._data.dtype != leaf_data.dtype:
                     g = _fit(g, leaf_data.shape, leaf_data.dtype)
-                _deliver_leaf(e, g, capture, inputs and leaf_targets, create_graph, handed_out)
+                _deliver_leaf(e, g, capture, targets, create_graph, handed_out)
     if capture is None:
         return None
     result = []
@@ -213,7 +194,8 @@ def _wrong_count(node, result) -> RuntimeError:
 
 
 def _tensor_hooks(node, grads, create_graph):
-    """Run hooks registered on non-leaf outputs of ``node`` and fill retained grads."""
+    """Run hooks registered on non-leaf outputs of ``node`` and fill retained grads (a node with
+    only node hooks, run later by ``_call_backward``, has neither)."""
     if node._hooks:
         for idx, hooks in node._hooks.items():
             for hook in hooks:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ember._tensor import Tensor
@@ -30,6 +32,7 @@ class Function:
     _hooks = None  # {output index: [hook, ...]} for non-leaf tensor hooks
     _retained = None  # {output index: weakref to a tensor that called retain_grad()}
     _site = None  # anomaly mode: where the op was created
+    _special = False  # True once tensor hooks, retain_grad or node hooks are registered
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -133,6 +136,7 @@ class Function:
     def register_hook(self, hook):
         """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
         post = self.__dict__.setdefault("_post_hooks", [])
+        self._special = True
         post.append(hook)
         return _RemovableHandle(post, hook)
 
@@ -142,16 +146,22 @@ class Function:
         kept = {
             "_n_out": d["_n_out"],
             "_out_meta": d["_out_meta"],
+            "_seq": d["_seq"],
             "_released": True,
             "_edges": None,
         }
-        for key in _KEPT_IF_SET:  # rare: hooks, retain_grad, anomaly mode
-            if key in d:
-                kept[key] = d[key]
+        if "_special" in d or "_site" in d:  # rare: hooks, retain_grad, anomaly mode
+            for key in _KEPT_IF_SET:
+                if key in d:
+                    kept[key] = d[key]
         self.__dict__ = kept  # the old dict, and the arrays only it holds, go now
 
 
-_KEPT_IF_SET = ("_hooks", "_retained", "_site")
+_KEPT_IF_SET = ("_hooks", "_retained", "_special", "_site")
+
+# Every recorded node takes the next number. A node's inputs exist before it, so they always
+# have smaller numbers: visiting nodes from the highest number down is a topological order.
+_SEQUENCE = itertools.count()
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -203,6 +213,7 @@ def _wrap_outputs(cls, ctx, args, out, record, kwargs=None):
             needs.append(False)
     ctx._in_versions = in_versions
     ctx._edges = edges
+    ctx._seq = next(_SEQUENCE)  # creation order: the backward sweep's topological order
     ctx.needs_input_grad = tuple(needs)
     if multi:
         vc = args[0]._vc if cls.is_view else [0]

@@ -376,6 +376,8 @@ class Sigmoid(Function):
 # is never written, so its pages stay the kernel's shared zero page: no real memory.
 _ZERO_CHUNK = 1 << 18
 _ZEROS: dict = {}
+_ZERO_VIEWS: dict = {}  # {(shape, dtype): the zeros viewed in that shape}, for repeated shapes
+_MAX_ZERO_VIEWS = 256
 
 
 def _relu_array(x: np.ndarray) -> np.ndarray:
@@ -388,13 +390,19 @@ def _relu_array(x: np.ndarray) -> np.ndarray:
         if not in_memory_order.flags.c_contiguous:
             return np.asarray(np.maximum(x, 0))
         return _relu_array(in_memory_order).transpose(np.argsort(perm))  # x's own layout
+    shaped = _ZERO_VIEWS.get((x.shape, x.dtype))
+    if shaped is not None:  # the zeros already viewed in x's shape: one NumPy call
+        return np.maximum(x, shaped)
     zeros = _ZEROS.get(x.dtype)
     if zeros is None:
         zeros = _ZEROS[x.dtype] = np.zeros(_ZERO_CHUNK, x.dtype)
         zeros.flags.writeable = False
     n = x.size
     if n <= _ZERO_CHUNK:  # one call: zeros viewed in x's shape
-        return np.maximum(x, zeros[:n].reshape(x.shape))
+        if len(_ZERO_VIEWS) >= _MAX_ZERO_VIEWS:
+            _ZERO_VIEWS.clear()
+        shaped = _ZERO_VIEWS[(x.shape, x.dtype)] = zeros[:n].reshape(x.shape)
+        return np.maximum(x, shaped)
     out = np.empty_like(x)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     for i in range(0, n, _ZERO_CHUNK):

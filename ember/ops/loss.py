@@ -26,6 +26,8 @@ def _reduce(per_item: np.ndarray, reduction: str, count):
     total = per_item.sum()
     if reduction == "sum":
         return np.asarray(total)
+    if count:
+        return np.asarray(total / count, dtype=per_item.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):  # all targets ignored: 0/0 = nan
         return np.asarray(total / count, dtype=per_item.dtype)
 
@@ -36,6 +38,8 @@ def _grad_scale(grad: np.ndarray, reduction: str, count, dtype) -> np.ndarray:
         return grad
     if reduction == "sum":
         return grad.astype(dtype, copy=False)
+    if count:
+        return (grad / count).astype(dtype, copy=False)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (grad / count).astype(dtype, copy=False)
 

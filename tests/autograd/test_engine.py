@@ -138,3 +138,55 @@ def test_saved_arrays_are_freed_after_backward():
     node = y.grad_fn
     y.sum().backward()
     assert not hasattr(node, "mask")
+
+
+def test_consumer_outside_the_backward_graph_does_not_block_a_node():
+    # y has two consumers; only one leads to the root. The sweep must not wait for the other.
+    x = leaf(3)
+    y = x * 2
+    _unused = y * 3
+    (y * 5).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, 10.0))
+
+
+def test_node_runs_after_all_consumers_on_paths_of_different_lengths():
+    # x feeds the root directly and through a long chain created later and earlier than the
+    # short path: x's gradient must be complete (summed) before x's own node runs.
+    w = leaf(3)
+    x = w * 1.0
+    long = x
+    for _ in range(20):
+        long = long * 1.0
+    short = x * 2.0
+    (long + short + x.exp()).sum().backward()
+    expected = 1.0 + 2.0 + np.exp(w.detach().numpy())
+    np.testing.assert_allclose(w.grad.numpy(), expected)
+
+
+def test_nodes_created_out_of_order_with_data_flow():
+    # b is created before a, but a is consumed later: creation order still sorts them right
+    x = leaf(2)
+    b = x * 3.0
+    a = x.exp()
+    loss = (a * b).sum()
+    loss.backward()
+    xv = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(xv) * 3 * xv + np.exp(xv) * 3)
+
+
+def test_backward_into_a_freed_subgraph_raises():
+    x = leaf(2)
+    y = x.exp()
+    y.sum().backward()  # frees y's node
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        (y * 2).sum().backward()
+
+
+def test_node_hook_alone_still_runs():
+    x = leaf(3)
+    y = x * 2
+    seen = []
+    y.grad_fn.register_hook(lambda gin, gout: seen.append(len(gin)))
+    y.sum().backward()
+    assert seen == [2]
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, 2.0))

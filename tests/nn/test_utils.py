@@ -117,3 +117,14 @@ def test_max_norm_constraint():
     t = ember.tensor([[3.0, 4.0], [0.3, 0.4]])
     utils.max_norm_([t], 1.0, dim=1)
     assert np.all(np.linalg.norm(t.numpy(), axis=0) <= 1.0 + 1e-5)
+
+
+def test_parametrized_linear_forward_uses_the_parametrized_weight():
+    # Linear.forward reads its parameters from _parameters; a parametrized weight is a property
+    m = nn.Linear(3, 2)
+    x = ember.randn(4, 3)
+    P.weight_norm(m)
+    with ember.no_grad():
+        m.parametrizations.weight.original0.mul_(2.0)  # scale g: the weight doubles
+    expected = x.numpy() @ m.weight.detach().numpy().T + m.bias.detach().numpy()
+    np.testing.assert_allclose(m(x).detach().numpy(), expected, rtol=1e-5)

@@ -30,23 +30,29 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise TypeError(
             f"linear(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}"
         )
-    shape = input._data.shape  # plain tuples: cheaper than building a Size per call
-    w_shape = weight._data.shape
+    x, w = input._data, weight._data  # array metadata: cheaper than Size and dtype objects
+    shape, w_shape = x.shape, w.shape
+    if (  # the common case first: 2-D input and weight of one dtype, one fused node
+        len(shape) == 2
+        and len(w_shape) == 2
+        and shape[1] == w_shape[1]
+        and x.dtype == w.dtype
+        and (bias is None or (bias._data.shape == w_shape[:1] and bias._data.dtype == x.dtype))
+    ):
+        return fused_linear(input, weight, bias)
     if not shape or not 1 <= len(w_shape) <= 2 or shape[-1] != w_shape[-1]:
         raise RuntimeError(
             f"linear(): input of shape {shape_str(shape)} and weight of shape "
             f"{shape_str(w_shape)} can't be multiplied (expected the last "
             "dimensions to match)"
         )
-    dt = input._data.dtype
+    dt = x.dtype
     if (
         len(w_shape) == 2
-        and len(shape) >= 2
-        and weight._data.dtype == dt
-        and (bias is None or (bias._data.dtype == dt and bias._data.shape == (w_shape[0],)))
-    ):  # the common case: one fused node (2-D products; leading dims folded into rows)
-        if len(shape) == 2:
-            return fused_linear(input, weight, bias)
+        and len(shape) > 2
+        and w.dtype == dt
+        and (bias is None or (bias._data.dtype == dt and bias._data.shape == w_shape[:1]))
+    ):  # one fused node with the leading dimensions folded into rows
         out = fused_linear(input.reshape(-1, shape[-1]), weight, bias)
         return out.reshape(*shape[:-1], w_shape[0])
     if len(shape) > 2 and len(w_shape) == 2:

@@ -108,13 +108,24 @@ def _weighted(name, loss, weight, input, reduction, mean_by_weight: bool):
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(input - target)^2``."""
+    if (  # the common case, checked on array metadata: one fused node
+        weight is None
+        and size_average is None
+        and reduce is None
+        and isinstance(input, Tensor)
+        and isinstance(target, Tensor)
+        and input._data.shape == target._data.shape
+        and input._data.dtype == target._data.dtype
+        and input._data.dtype.kind == "f"
+        and reduction in _REDUCTIONS
+    ):
+        return fused.mse(input, target, reduction)
     _check_tensors("mse_loss", input=input, target=target)
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     _warn_size("mse_loss", input, target)
-    x, y = input._data, target._data  # array metadata: cheaper than Size/dtype objects
+    x, y = input._data, target._data
     if weight is None and x.shape == y.shape and x.dtype == y.dtype and x.dtype.kind == "f":
-        # the common case: one fused node
-        return fused.mse(input, target, reduction)
+        return fused.mse(input, target, reduction)  # legacy reduction arguments, same node
     diff = input - target
     loss = diff * diff
     if weight is not None:
