@@ -193,7 +193,34 @@ from ember.ops.shape import (
     vstack,
 )
 from ember.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from ember.serialization import load, save
-from ember.train import DataModule, Learner, Trainer, TrainModule, seed_everything
 
 __version__ = "0.1.0"
+
+# Loaded on first use, so ``import ember`` stays fast: {name: module that defines it}.
+_LAZY = {
+    "save": "ember.serialization",
+    "load": "ember.serialization",
+    "DataModule": "ember.train",
+    "Learner": "ember.train",
+    "Trainer": "ember.train",
+    "TrainModule": "ember.train",
+    "seed_everything": "ember.train",
+}
+_LAZY_MODULES = ("serialization", "train", "tune", "metrics", "models", "datasets", "transforms")
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module(f"ember.{name}")
+    else:
+        raise AttributeError(f"module 'ember' has no attribute '{name}'")
+    globals()[name] = value  # later lookups are plain module attributes
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_MODULES))

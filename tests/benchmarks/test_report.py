@@ -79,3 +79,16 @@ def test_runs_without_torch_and_reports_ember_alone(monkeypatch):
         assert "torch_median_ms" not in row and "ratio_median" not in row
         assert row["checks"] == [] and row["met"] is None
     assert "| tiny | " in markdown(result) and "not installed" in markdown(result)
+
+
+def test_import_workload_fills_the_bytecode_cache_first(tmp_path, monkeypatch):
+    # with PYTHONDONTWRITEBYTECODE set, every import would compile the sources again; the
+    # warm-up import writes the cache so the timed imports measure importing, not compiling
+    from benchmarks.workloads import import_time
+
+    (tmp_path / "bench_probe_mod.py").write_text("VALUE = 1\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    import_time.warm_bytecode_cache("bench_probe_mod")
+    assert list((tmp_path / "__pycache__").glob("bench_probe_mod.*.pyc"))
+    assert import_time.import_ms("bench_probe_mod") >= 0
