@@ -12,6 +12,10 @@ import statistics
 import time
 
 THREADS = 2
+# Seconds of idle before each round. After a framework's last matrix product its worker threads
+# keep spinning for a while (OpenBLAS's for up to ~0.1 s); without a pause they take cores from
+# the framework timed next, and the more often the rounds alternate, the more that skews.
+PAUSE_S = 0.15
 # NumPy's BLAS reads these when it is first imported; the suite sets them before that (see
 # benchmarks/__main__.py) and passes them to every subprocess.
 THREAD_ENV = {
@@ -60,6 +64,8 @@ def compare(steps: dict, quick: bool = False, budget_s: float = 4.0) -> dict:
     samples = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
+            if not quick:  # let the other framework's BLAS/OpenMP threads stop spinning first
+                time.sleep(PAUSE_S)
             samples[name] += time_steps(step, n)
     return {name: summary(s) for name, s in samples.items()}
 

@@ -414,14 +414,16 @@ def _relu_array(x: np.ndarray) -> np.ndarray:
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
+        y = _relu_array(x)
         if STATE.grad_enabled:  # a backward may follow (no_grad: it cannot)
-            ctx.mask = x > 0
-        return _relu_array(x)
+            # where the output is nonzero: x > 0, and NaN, whose gradient PyTorch passes through
+            ctx.mask = y != 0
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         if STATE.grad_enabled:  # create_graph: a recorded product
-            return grad * ctx.mask  # d relu = 1[x > 0]
+            return grad * ctx.mask  # d relu = 1[x > 0 or x is NaN]
         return Tensor._make(np.multiply(grad._data, ctx.mask))  # the same, no graph to record
 
 

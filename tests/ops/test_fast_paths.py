@@ -21,6 +21,22 @@ def test_relu_against_zero_chunks_equals_maximum(shape, dtype):
     assert not np.signbit(out[~np.isnan(out)]).any()  # never -0.0
 
 
+def test_relu_gradient_passes_through_nan_as_pytorch_does():
+    # PyTorch's relu backward zeroes the gradient where the output is <= 0; NaN is not, so its
+    # gradient passes through. Repeated shapes take the cached zero view: check both calls.
+    for _ in range(2):
+        x = ember.tensor([np.nan, -1.0, 0.0, -0.0, 2.0], requires_grad=True)
+        ember.relu(x).backward(ember.tensor([3.0, 3.0, 3.0, 3.0, 3.0]))
+        np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 0.0, 0.0, 3.0])
+    x = ember.tensor([np.nan, -1.0, 2.0], requires_grad=True)
+    (g,) = ember.autograd.grad(ember.relu(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), [1.0, 0.0, 1.0])
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([np.nan, -1.0, 0.0, -0.0, 2.0], requires_grad=True)
+    torch.relu(t).backward(torch.full((5,), 3.0))
+    np.testing.assert_array_equal(t.grad.numpy(), [3.0, 0.0, 0.0, 0.0, 3.0])
+
+
 @pytest.mark.parametrize("order", ["channels_last", "fortran"])
 def test_relu_of_permuted_contiguous_arrays_keeps_their_layout(order):
     a = np.random.default_rng(7).standard_normal((2, 3, 4, 5))
