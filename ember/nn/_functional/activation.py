@@ -63,9 +63,8 @@ def _run(fn, input: Tensor, inplace: bool, name: str) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
-    if inplace:
-        return _run(ew.relu, input, inplace, "relu")
-    _check(input, "relu")
+    if inplace or not isinstance(input, Tensor):
+        return _run(ew.relu, input, inplace, "relu")  # checks the type, applies in place
     return ew.relu(input)
 
 
