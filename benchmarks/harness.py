@@ -1,8 +1,10 @@
 """Timing harness: interleaved repeats of each framework's step, warm-up excluded.
 
 Rounds alternate between the frameworks (ember's samples, then torch's, then ember's ...), so
-slow drifts of the machine (frequency scaling, other load) hit both alike. The number of steps
-per round is chosen from a warm-up estimate so every workload takes about the same wall time.
+slow drifts of the machine (frequency scaling, other load) hit both alike, and each round starts
+after a short pause so the previous framework's spinning worker threads have gone idle. The
+number of steps per round is chosen from a warm-up estimate so every workload takes about the
+same wall time.
 """
 
 from __future__ import annotations
