@@ -29,6 +29,8 @@ def row_for(w, timings: dict, mem: dict, peak_gflops: float) -> dict:
             # achieved rate at the median time; its share of the machine's matmul peak
             gflops = w.flops / (t["median_ms"] / 1e3) / 1e9
             row[f"{fw}_gflops"], row[f"{fw}_peak_fraction"] = gflops, gflops / peak_gflops
+            # the same at the fastest step: like the peak (a best-of run), free of slow periods
+            row[f"{fw}_peak_fraction_at_min"] = w.flops / (t["min_ms"] / 1e3) / 1e9 / peak_gflops
     for fw, m in mem.items():
         row[f"{fw}_peak_rss_mib"] = m["delta_mib"]
     checks = []
@@ -46,11 +48,9 @@ def row_for(w, timings: dict, mem: dict, peak_gflops: float) -> dict:
             )
     if w.peak_fraction is not None and "ember_peak_fraction" in row:
         frac = row["ember_peak_fraction"]
-        checks.append(
-            _check(
-                "matmul peak fraction", f">= {w.peak_fraction:.0%}", frac, frac >= w.peak_fraction
-            )
-        )
+        at_min = row["ember_peak_fraction_at_min"]
+        what = f"matmul peak fraction at the median step ({at_min:.0%} at the fastest step)"
+        checks.append(_check(what, f">= {w.peak_fraction:.0%}", frac, frac >= w.peak_fraction))
     if w.memory == "target" and len(mem) == 2:
         e, t = mem["ember"]["delta_mib"], mem["torch"]["delta_mib"]
         checks.append(_check("peak RSS (MiB)", f"<= torch {t:.1f}", e, e <= t))

@@ -47,6 +47,21 @@ def test_row_checks_targets():
     )
 
 
+def test_peak_fraction_is_checked_at_the_median_and_reported_at_the_fastest_step():
+    w = ALL["mlp"]
+    timings = {
+        "ember": {"median_ms": 4.0, "min_ms": 2.0, "n": 4},
+        "torch": {"median_ms": 4.0, "min_ms": 3.0, "n": 4},
+    }
+    peak = w.flops / 2.0e-3 / 1e9  # the fastest step runs exactly at the peak rate
+    row = row_for(w, timings, {}, peak_gflops=peak)
+    assert row["ember_peak_fraction"] == pytest.approx(0.5)
+    assert row["ember_peak_fraction_at_min"] == pytest.approx(1.0)
+    check = row["checks"][1]
+    assert check["met"] is False and check["value"] == pytest.approx(0.5)
+    assert "100% at the fastest step" in check["what"]
+
+
 def test_memory_probe_reports_growth():
     out = memory.child("tiny", "ember", 2)
     assert out["peak_mib"] >= out["baseline_mib"] > 0
