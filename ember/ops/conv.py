@@ -42,6 +42,13 @@ def _back(a: np.ndarray, ndim: int) -> np.ndarray:
 
 def _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow):
     """Patches of ``x`` (N, C, H, W) as a ``(N*OH*OW, groups, kh*kw*C_g)`` matrix (one copy)."""
+    win = _patches(x, kh, kw, stride, padding, dilation, groups, oh, ow)
+    return np.ascontiguousarray(win).reshape(-1, groups, kh * kw * (x.shape[1] // groups))
+
+
+def _patches(x, kh, kw, stride, padding, dilation, groups, oh, ow):
+    """Patches of ``x`` (N, C, H, W) as a read-only strided view (N, OH, OW, groups, kh, kw,
+    C_g) of a channels-last (padded) copy: no patch is copied yet."""
     n, c, h, w = x.shape
     (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
     if p0 or p1:
@@ -51,13 +58,27 @@ def _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow):
         buf = x.transpose(0, 2, 3, 1)  # channels-last view, no copy
     sn, sh, sw, sc = buf.strides
     cg = c // groups
-    win = as_strided(
+    return as_strided(
         buf,
         (n, oh, ow, groups, kh, kw, cg),
         (sn, sh * s0, sw * s1, sc * cg, sh * d0, sw * d1, sc),
         writeable=False,
     )
-    return np.ascontiguousarray(win).reshape(n * oh * ow, groups, kh * kw * cg)
+
+
+# Bytes of patch matrix lowered at a time by the ungrouped convolution: a few images' patches
+# are copied and multiplied while they are still in cache, instead of writing the whole batch's
+# patch matrix (kh*kw times the input) to memory and reading it back for the product. On a
+# 2-core EPYC, 1 MiB beat 0.25-16 MiB and the unchunked lowering: the ResNet-20 step ~9% and
+# the cnn step ~7% faster (median), and no patch matrix of the whole batch is ever held.
+_COLS_CHUNK_BYTES = 1 << 20
+
+
+def _image_chunks(n: int, oh: int, ow: int, k: int, itemsize: int):
+    """Ranges of images whose patch matrix (rows OH*OW each, ``k`` columns) fills about
+    ``_COLS_CHUNK_BYTES``; one range for the whole batch when it is small enough."""
+    step = max(1, _COLS_CHUNK_BYTES // max(1, oh * ow * k * itemsize))
+    return [(i, min(n, i + step)) for i in range(0, n, step)]
 
 
 def _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, oh, ow):
@@ -128,8 +149,19 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
     ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
     if n == 1 and groups == 1:
         return _conv_single(x, w, b, stride, padding, dilation, oh, ow), None
-    cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     wm = _wmat(w, groups)
+    chunks = _image_chunks(n, oh, ow, wm.shape[2], x.itemsize) if groups == 1 else [(0, n)]
+    if len(chunks) > 1:  # a large batch: lower and multiply a few images at a time
+        win = _patches(x, kh, kw, stride, padding, dilation, 1, oh, ow)
+        out = np.empty((n * oh * ow, o), np.result_type(x, w))
+        wt, rows = wm[0].T, oh * ow
+        for i, j in chunks:
+            cols = np.ascontiguousarray(win[i:j]).reshape((j - i) * rows, -1)
+            np.matmul(cols, wt, out=out[i * rows : j * rows])
+        if b is not None:
+            out += b
+        return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), None
+    cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     if groups == 1:
         out = cols.reshape(cols.shape[0], -1) @ wm[0].T  # (M, K) @ (K, O)
     else:  # one batched product over groups: (G, M, K_g) @ (G, K_g, O_g)
@@ -167,9 +199,21 @@ def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
 def _conv_w_forward(x, g, w_shape, stride, padding, dilation, groups, cols=None):
     """``conv_w(x, g)``: the weight-gradient of a convolution of ``x`` with output grad ``g``."""
     o, cg, kh, kw = w_shape
-    if cols is None:
-        cols = _im2col(x, kh, kw, stride, padding, dilation, groups, g.shape[2], g.shape[3])
+    n, oh, ow = g.shape[0], g.shape[2], g.shape[3]
     rows = _rows(g, groups)
+    chunks = _image_chunks(n, oh, ow, kh * kw * cg, x.itemsize)
+    if cols is None and groups == 1 and len(chunks) > 1:
+        # sum of per-chunk products, each chunk's patches multiplied while in cache
+        win = _patches(x, kh, kw, stride, padding, dilation, 1, oh, ow)
+        g2, per = rows.reshape(rows.shape[0], -1), oh * ow
+        dw = np.zeros((o, kh * kw * cg), np.result_type(x, g))
+        for i, j in chunks:
+            cols = np.ascontiguousarray(win[i:j]).reshape((j - i) * per, -1)
+            dw += g2[i * per : j * per].T @ cols
+        dw = dw.reshape(1, o, kh, kw, cg).transpose(0, 1, 4, 2, 3)
+        return np.ascontiguousarray(dw).reshape(o, cg, kh, kw)
+    if cols is None:
+        cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     if groups == 1:
         dw = (rows.reshape(rows.shape[0], -1).T @ cols.reshape(cols.shape[0], -1))[None]
     else:  # (G, O_g, M) @ (G, M, K_g)

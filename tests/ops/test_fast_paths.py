@@ -76,6 +76,51 @@ def test_single_image_convolution_equals_batched_lowering(c, o, hw, k, stride, p
     assert out.flags.c_contiguous
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "c, o, hw, k, stride, padding, dilation",
+    [
+        (3, 8, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
+        (5, 4, (9, 7), (3, 3), (2, 1), (0, 2), (1, 2)),
+        (4, 6, (8, 8), (1, 1), (1, 1), (0, 0), (1, 1)),
+    ],
+)
+def test_batch_chunked_lowering_equals_whole_batch(
+    monkeypatch, c, o, hw, k, stride, padding, dilation, dtype
+):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, c, *hw)).astype(dtype)
+    w = rng.standard_normal((o, c, *k)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    whole, _ = C._conv_forward(x, w, b, stride, padding, dilation, 1)
+    oh, ow = whole.shape[2:]
+    g = rng.standard_normal(whole.shape).astype(dtype)
+    dw_whole = C._conv_w_forward(x, g, w.shape, stride, padding, dilation, 1)
+    # two images per chunk: chunks of 2, 2 and 1 (a short last chunk)
+    monkeypatch.setattr(C, "_COLS_CHUNK_BYTES", 2 * oh * ow * c * k[0] * k[1] * x.itemsize)
+    assert len(C._image_chunks(5, oh, ow, c * k[0] * k[1], x.itemsize)) == 3
+    chunked, cols = C._conv_forward(x, w, b, stride, padding, dilation, 1)
+    assert cols is None and chunked.dtype == dtype
+    dw_chunked = C._conv_w_forward(x, g, w.shape, stride, padding, dilation, 1)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(chunked, whole, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dw_chunked, dw_whole, rtol=tol, atol=tol * 10)
+
+
+def test_batch_chunked_conv2d_passes_gradcheck(monkeypatch):
+    monkeypatch.setattr(C, "_COLS_CHUNK_BYTES", 1)  # one image per chunk
+    rng = np.random.default_rng(4)
+    x = ember.tensor(rng.standard_normal((3, 2, 5, 5)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(3), requires_grad=True)
+
+    def f(x, w, b):
+        return ember.nn.functional.conv2d(x, w, b, padding=1)
+
+    assert ember.autograd.gradcheck(f, (x, w, b))
+    assert ember.autograd.gradgradcheck(f, (x, w, b))
+
+
 def test_batch_one_conv2d_gradients_match_batched_run():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 6, 6))
