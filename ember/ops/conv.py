@@ -69,8 +69,8 @@ def _patches(x, kh, kw, stride, padding, dilation, groups, oh, ow):
 # Bytes of patch matrix lowered at a time by the ungrouped convolution: a few images' patches
 # are copied and multiplied while they are still in cache, instead of writing the whole batch's
 # patch matrix (kh*kw times the input) to memory and reading it back for the product. On a
-# 2-core EPYC, 1 MiB beat 0.25-16 MiB and the unchunked lowering: the ResNet-20 step ~9% and
-# the cnn step ~7% faster (median), and no patch matrix of the whole batch is ever held.
+# 2-core EPYC, 1 MiB beat 0.25-16 MiB and the unchunked lowering: the fastest steps of ResNet-20
+# and of the cnn workload ~8-10% faster, and no patch matrix of the whole batch is ever held.
 _COLS_CHUNK_BYTES = 1 << 20
 
 
