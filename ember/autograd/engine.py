@@ -8,7 +8,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd import anomaly
-from ember.autograd.function import Function
+from ember.autograd.function import _FREED_MESSAGE, Function
 from ember.autograd.grad_mode import STATE
 
 
@@ -16,13 +16,6 @@ def _root_base(a: np.ndarray):
     while a.base is not None and isinstance(a.base, np.ndarray):
         a = a.base
     return id(a)
-
-
-_FREED = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after "
-    "they have already been freed) at {name}. Specify retain_graph=True if you need to backward "
-    "through the graph a second time."
-)
 
 
 def _fit(g: Tensor, shape, dtype) -> Tensor:
@@ -94,7 +87,7 @@ def _sweep(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unus
         grads = buffers.pop(node)
         edges = node._edges
         if edges is None:
-            raise RuntimeError(_FREED.format(name=node.name()))
+            raise RuntimeError(_FREED_MESSAGE.format(name=node.name()))
         special = node._special  # tensor hooks, retain_grad or node hooks are registered
         if special:
             _tensor_hooks(node, grads, create_graph)
