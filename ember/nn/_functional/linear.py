@@ -32,29 +32,23 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     x, w = input._data, weight._data  # array metadata: cheaper than Size and dtype objects
     shape, w_shape = x.shape, w.shape
-    if (  # the common case first: 2-D input and weight of one dtype, one fused node
-        len(shape) == 2
+    if (  # the common case first: a 2-D weight and operands of one dtype, one fused node
+        len(shape) >= 2
         and len(w_shape) == 2
-        and shape[1] == w_shape[1]
+        and shape[-1] == w_shape[1]
         and x.dtype == w.dtype
         and (bias is None or (bias._data.shape == w_shape[:1] and bias._data.dtype == x.dtype))
     ):
-        return fused_linear(input, weight, bias)
+        if len(shape) == 2:
+            return fused_linear(input, weight, bias)
+        out = fused_linear(input.reshape(-1, shape[-1]), weight, bias)  # leading dims as rows
+        return out.reshape(*shape[:-1], w_shape[0])
     if not shape or not 1 <= len(w_shape) <= 2 or shape[-1] != w_shape[-1]:
         raise RuntimeError(
             f"linear(): input of shape {shape_str(shape)} and weight of shape "
             f"{shape_str(w_shape)} can't be multiplied (expected the last "
             "dimensions to match)"
         )
-    dt = x.dtype
-    if (
-        len(w_shape) == 2
-        and len(shape) > 2
-        and w.dtype == dt
-        and (bias is None or (bias._data.dtype == dt and bias._data.shape == w_shape[:1]))
-    ):  # one fused node with the leading dimensions folded into rows
-        out = fused_linear(input.reshape(-1, shape[-1]), weight, bias)
-        return out.reshape(*shape[:-1], w_shape[0])
     if len(shape) > 2 and len(w_shape) == 2:
         # one 2-D product instead of a batched one: the weight gradient is then a single GEMM
         out = matmul(input.reshape(-1, shape[-1]), weight.t()).reshape(*shape[:-1], w_shape[0])
