@@ -81,6 +81,15 @@ def _image_chunks(n: int, oh: int, ow: int, k: int, itemsize: int):
     return [(i, min(n, i + step)) for i in range(0, n, step)]
 
 
+def _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
+    """For each image range of ``chunks``: its rows ``(r0, r1)`` of the batch's patch matrix and
+    those rows, copied contiguous (ungrouped, channels-last: (rows, kh*kw*C))."""
+    win = _patches(x, kh, kw, stride, padding, dilation, 1, oh, ow)
+    per = oh * ow
+    for i, j in chunks:
+        yield i * per, j * per, np.ascontiguousarray(win[i:j]).reshape((j - i) * per, -1)
+
+
 def _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, oh, ow):
     """Adjoint of ``_im2col``: add every patch back at its place; returns (N, C, H, W)."""
     n, c, h, w = shape
@@ -152,12 +161,10 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
     wm = _wmat(w, groups)
     chunks = _image_chunks(n, oh, ow, wm.shape[2], x.itemsize) if groups == 1 else [(0, n)]
     if len(chunks) > 1:  # a large batch: lower and multiply a few images at a time
-        win = _patches(x, kh, kw, stride, padding, dilation, 1, oh, ow)
         out = np.empty((n * oh * ow, o), np.result_type(x, w))
-        wt, rows = wm[0].T, oh * ow
-        for i, j in chunks:
-            cols = np.ascontiguousarray(win[i:j]).reshape((j - i) * rows, -1)
-            np.matmul(cols, wt, out=out[i * rows : j * rows])
+        wt = wm[0].T
+        for r0, r1, cols in _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
+            np.matmul(cols, wt, out=out[r0:r1])
         if b is not None:
             out += b
         return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), None
@@ -201,15 +208,13 @@ def _conv_w_forward(x, g, w_shape, stride, padding, dilation, groups, cols=None)
     o, cg, kh, kw = w_shape
     n, oh, ow = g.shape[0], g.shape[2], g.shape[3]
     rows = _rows(g, groups)
-    chunks = _image_chunks(n, oh, ow, kh * kw * cg, x.itemsize)
-    if cols is None and groups == 1 and len(chunks) > 1:
+    chunks = _image_chunks(n, oh, ow, kh * kw * cg, x.itemsize) if groups == 1 else [(0, n)]
+    if cols is None and len(chunks) > 1:
         # sum of per-chunk products, each chunk's patches multiplied while in cache
-        win = _patches(x, kh, kw, stride, padding, dilation, 1, oh, ow)
-        g2, per = rows.reshape(rows.shape[0], -1), oh * ow
+        g2 = rows.reshape(rows.shape[0], -1)
         dw = np.zeros((o, kh * kw * cg), np.result_type(x, g))
-        for i, j in chunks:
-            cols = np.ascontiguousarray(win[i:j]).reshape((j - i) * per, -1)
-            dw += g2[i * per : j * per].T @ cols
+        for r0, r1, cols in _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
+            dw += g2[r0:r1].T @ cols
         dw = dw.reshape(1, o, kh, kw, cg).transpose(0, 1, 4, 2, 3)
         return np.ascontiguousarray(dw).reshape(o, cg, kh, kw)
     if cols is None:
