@@ -390,7 +390,8 @@ def _relu_array(x: np.ndarray) -> np.ndarray:
         if not in_memory_order.flags.c_contiguous:
             return np.asarray(np.maximum(x, 0))
         return _relu_array(in_memory_order).transpose(np.argsort(perm))  # x's own layout
-    shaped = _ZERO_VIEWS.get((x.shape, x.dtype))
+    key = (x.shape, x.dtype)
+    shaped = _ZERO_VIEWS.get(key)
     if shaped is not None:  # the zeros already viewed in x's shape: one NumPy call
         return np.maximum(x, shaped)
     zeros = _ZEROS.get(x.dtype)
@@ -401,7 +402,7 @@ def _relu_array(x: np.ndarray) -> np.ndarray:
     if n <= _ZERO_CHUNK:  # one call: zeros viewed in x's shape
         if len(_ZERO_VIEWS) >= _MAX_ZERO_VIEWS:
             _ZERO_VIEWS.clear()
-        shaped = _ZERO_VIEWS[(x.shape, x.dtype)] = zeros[:n].reshape(x.shape)
+        shaped = _ZERO_VIEWS[key] = zeros[:n].reshape(x.shape)
         return np.maximum(x, shaped)
     out = np.empty_like(x)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
