@@ -124,12 +124,24 @@ def _rows(g, groups):
     return g.transpose(0, 2, 3, 1).reshape(n * oh * ow, groups, o // groups)
 
 
+def _view(buf, shape, strides):
+    """A strided view of the C-contiguous ``buf`` (``as_strided`` without its ~5 us of
+    interface plumbing; falls back to it for other layouts)."""
+    if buf.flags.c_contiguous:
+        return np.ndarray(shape, buf.dtype, buf, 0, strides)
+    return as_strided(buf, shape, strides, writeable=False)
+
+
 def _conv_single(x, w, b, stride, padding, dilation, oh, ow):
     """Convolution of one image (1, C, H, W), ungrouped: its patches as a (C*kh*kw, OH*OW)
     matrix read from NCHW, so ``W (O, C*kh*kw) @ cols`` lands directly in NCHW order.
 
-    At batch 1 this beats the channels-last lowering: the patch copy reads runs of OW pixels
+    At batch 1 this beats the channels-last lowering: the patch copy reads runs of pixels
     instead of C channels, and the output needs no transpose (nor do the layers after it).
+    With stride 1 each patch row is one run through the padded image: output pixel
+    ``(y, x)`` is column ``y * Wp + x`` of a grid as wide as the padded input, so a row of
+    ``cols`` is a single slice of it (``Wp - OW`` unused columns per output row); the
+    product writes that grid and one pass keeps its ``OW`` real columns (adding the bias).
     """
     _, c, h, wd = x.shape
     o, _, kh, kw = w.shape
@@ -140,10 +152,22 @@ def _conv_single(x, w, b, stride, padding, dilation, oh, ow):
     else:
         buf = x[0]
     sc, sh, sw = buf.strides
-    win = as_strided(
-        buf, (c, kh, kw, oh, ow), (sc, sh * d0, sw * d1, sh * s0, sw * s1), writeable=False
-    )
-    out = w.reshape(o, c * kh * kw) @ np.ascontiguousarray(win).reshape(c * kh * kw, oh * ow)
+    wm = w.reshape(o, c * kh * kw)
+    if s0 == 1 and s1 == 1 and sw == buf.itemsize and sh == sw * buf.shape[2]:
+        wp = buf.shape[2]
+        span = (oh - 1) * wp + ow  # grid columns up to the last real output pixel
+        k = c * kh * kw
+        cols = np.empty((k + (b is not None), span), x.dtype)
+        win = _view(buf, (c, kh, kw, span), (sc, sh * d0, sw * d1, sw))
+        np.copyto(cols[:k].reshape(win.shape), win)
+        if b is not None:  # the bias as one more input row of ones: no pass of its own
+            cols[k] = 1
+            wm = np.concatenate((wm, b[:, None]), axis=1)
+        grid = np.empty((o, oh * wp), np.result_type(x, w))
+        np.matmul(wm, cols, out=grid[:, :span])
+        return np.ascontiguousarray(grid.reshape(o, oh, wp)[:, :, :ow])[None]
+    win = _view(buf, (c, kh, kw, oh, ow), (sc, sh * d0, sw * d1, sh * s0, sw * s1))
+    out = wm @ np.ascontiguousarray(win).reshape(c * kh * kw, oh * ow)
     if b is not None:
         out += b[:, None]
     return out.reshape(1, o, oh, ow)

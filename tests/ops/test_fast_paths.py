@@ -55,25 +55,44 @@ def test_relu_of_strided_and_integer_arrays():
     np.testing.assert_array_equal(_relu_array(k), np.maximum(k, 0))
 
 
+@pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize(
     "c, o, hw, k, stride, padding, dilation",
     [
         (3, 8, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
         (5, 4, (9, 7), (3, 3), (2, 1), (0, 2), (1, 2)),
         (2, 3, (8, 8), (2, 3), (3, 2), (1, 0), (2, 1)),
+        # stride 1: the padded-width grid path
+        (4, 3, (7, 10), (2, 3), (1, 1), (0, 0), (2, 1)),
+        (2, 5, (6, 9), (3, 2), (1, 1), (2, 0), (1, 3)),
+        (1, 2, (5, 6), (1, 1), (1, 1), (0, 0), (1, 1)),
     ],
 )
-def test_single_image_convolution_equals_batched_lowering(c, o, hw, k, stride, padding, dilation):
+def test_single_image_convolution_equals_batched_lowering(
+    c, o, hw, k, stride, padding, dilation, bias
+):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((3, c, *hw))
     w = rng.standard_normal((o, c, *k))
-    b = rng.standard_normal(o)
+    b = rng.standard_normal(o) if bias else None
     batched, _ = C._conv_forward(x, w, b, stride, padding, dilation, 1)  # channels-last im2col
     singles = [C._conv_forward(x[i : i + 1], w, b, stride, padding, dilation, 1) for i in range(3)]
     assert all(cols is None for _, cols in singles)
     out = np.concatenate([y for y, _ in singles])
     np.testing.assert_allclose(out, batched, rtol=1e-12, atol=1e-12)
-    assert out.flags.c_contiguous
+    assert all(y.flags.c_contiguous and y.dtype == x.dtype for y, _ in singles)
+
+
+def test_single_image_convolution_of_a_strided_unpadded_input():
+    # no padding and a transposed image: the patches are read from the input itself
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 3, 9, 8)).astype(np.float32).transpose(0, 1, 3, 2)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    out, _ = C._conv_forward(x, w, b, (1, 1), (0, 0), (1, 1), 1)
+    ref, _ = C._conv_forward(np.concatenate([x, x]), w, b, (1, 1), (0, 0), (1, 1), 1)
+    np.testing.assert_allclose(out[0], ref[0], rtol=1e-5, atol=1e-5)
+    assert out.dtype == np.float32
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
