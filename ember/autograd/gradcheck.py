@@ -22,16 +22,15 @@ def _flat_outputs(fn, inputs) -> np.ndarray:
 
 def _numerical_jacobian(fn, inputs, idx, out_sizes, eps):
     """Columns d(outputs)/d(inputs[idx][j]) by central differences, shape (n_in, total_out)."""
-    x = inputs[idx]
-    flat = x._data.reshape(-1)  # a view: perturb in place
-    jac = np.zeros((flat.size, sum(out_sizes)))
-    for j in range(flat.size):
-        orig = flat[j]
-        flat[j] = orig + eps
+    data = inputs[idx]._data  # perturbed in place, element by element in C order (any strides)
+    jac = np.zeros((data.size, sum(out_sizes)))
+    for j, at in enumerate(np.ndindex(data.shape)):
+        orig = data[at]
+        data[at] = orig + eps
         plus = _flat_outputs(fn, inputs)
-        flat[j] = orig - eps
+        data[at] = orig - eps
         minus = _flat_outputs(fn, inputs)
-        flat[j] = orig
+        data[at] = orig
         jac[j] = (plus - minus) / (2 * eps)
     return jac
 

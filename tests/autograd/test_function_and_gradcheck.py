@@ -45,6 +45,17 @@ def test_gradcheck_detects_a_wrong_backward():
     assert autograd.gradcheck(BadCube.apply, (x64(3),), raise_exception=False) is False
 
 
+def test_gradcheck_perturbs_non_contiguous_inputs():
+    # a transposed input: its flat reshape is a copy, so perturbing that would change nothing
+    base = np.random.default_rng(1).standard_normal((4, 3))
+    x = ember.from_numpy(base.T).requires_grad_()
+    assert not x._data.flags.c_contiguous
+    assert autograd.gradcheck(Cube.apply, (x,))
+    with pytest.raises(autograd.GradcheckError, match="Jacobian mismatch"):
+        autograd.gradcheck(BadCube.apply, (ember.from_numpy(base.T).requires_grad_(),))
+    np.testing.assert_array_equal(x._data, base.T)  # every perturbation undone
+
+
 def test_gradcheck_requires_float64():
     x = ember.ones(2, requires_grad=True)
     with pytest.raises(autograd.GradcheckError, match="float64"):
