@@ -22,6 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ember._tensor import Tensor
 from ember.autograd.function import Function
+from ember.ops import channels as ch
 from ember.ops import reduce as rd
 
 __all__ = ["conv", "conv_transpose", "conv_weight", "im2col", "col2im", "out_size"]
@@ -190,7 +191,7 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
         for r0, r1, cols in _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
             np.matmul(cols, wt, out=out[r0:r1])
         if b is not None:
-            out += b
+            ch.apply(np.add, out, b, out=out)  # long inner loops, not C-long ones
         return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), None
     cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     if groups == 1:
@@ -199,7 +200,7 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
         out = np.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))
         out = out.transpose(1, 0, 2).reshape(-1, o)
     if b is not None:
-        out += b
+        ch.apply(np.add, out, b, out=out)  # out: C-contiguous (N*OH*OW, O)
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), cols
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import STATE
+from ember.ops import channels as ch
 from ember.ops.elementwise import rsqrt
 from ember.ops.reduce import mean
 from ember.ops.reduce import sum_keepdims as _sum_keep
@@ -37,13 +38,16 @@ class NormAffine(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, stats):
+        ctx.axes, ctx.eps, ctx.xc = axes, eps, None
+        rows = _channel_rows(x, weight, bias, axes)
+        if rows is not None:
+            return _rows_forward(ctx, x, rows, weight, bias, eps, stats)
         n = math.prod(x.shape[a] for a in axes)  # elements per normalized slice
         mu = _sum_keep(x, axes) / n
         xc = x - mu
         var = _sum_keep(np.square(xc), axes) / n  # biased, as PyTorch normalizes
         invstd = 1.0 / np.sqrt(var + eps)
         x_hat = np.multiply(xc, invstd, out=xc)  # reuse the centred buffer
-        ctx.axes, ctx.eps = axes, eps
         ctx.invstd = invstd.astype(x.dtype, copy=False)
         ctx.x_hat = x_hat
         if stats is not None:  # the caller wants the batch statistics (running-stat update)
@@ -61,6 +65,8 @@ class NormAffine(Function):
         x, weight = ctx.inputs[:2]
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if not STATE.grad_enabled and ctx.xc is not None:
+            return _rows_backward(ctx, grad, weight)
         if not STATE.grad_enabled and _per_reduced_slice(ctx, weight):
             return _plain_backward(ctx, grad, weight)
         if STATE.grad_enabled:  # create_graph: express x_hat, invstd through x
@@ -69,7 +75,7 @@ class NormAffine(Function):
             x_hat = xc * invstd
         else:  # plain backward: the forward's arrays are the same values, as constants
             invstd = Tensor._make(ctx.invstd)
-            x_hat = Tensor._make(ctx.x_hat)
+            x_hat = Tensor._make(ctx.x_hat)  # set whenever ctx.xc is None
         gx = gw = None
         if need_x:
             g_hat = grad * weight if weight is not None else grad  # d(x_hat w)/dx_hat = w
@@ -83,6 +89,65 @@ class NormAffine(Function):
             gw = grad * x_hat  # d(x_hat w + b)/dw = x_hat
         gb = grad if need_b else None  # d(x_hat w + b)/db = 1
         return gx, gw, gb
+
+
+def _channel_rows(x, weight, bias, axes):
+    """Batch norm of a channels-last input (a conv output): its (R, C) rows, else None."""
+    nd = x.ndim
+    if nd < 2 or x.dtype not in _FLOATS or axes != (0,) + tuple(range(2, nd)):
+        return None
+    keep = (1, x.shape[1]) + (1,) * (nd - 2)
+    if any(t is not None and t.shape != keep for t in (weight, bias)):
+        return None
+    return ch.rows_of(x)
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _rows_forward(ctx, x, rows, weight, bias, eps, stats):
+    """Forward on the rows (R, C): the centred rows are kept for backward (as ``ctx.xc``)
+    and the output ``xc * (invstd * w) + b`` reuses the buffer of the squares."""
+    r = rows.shape[0]
+    keep = (1, rows.shape[1]) + (1,) * (x.ndim - 2)
+    mu = ch.sums(rows) / r
+    xc = ch.apply(np.subtract, rows, mu)
+    out = np.square(xc)
+    var = ch.sums(out) / r  # biased, as PyTorch normalizes
+    invstd = 1.0 / np.sqrt(var + eps)
+    scale = invstd if weight is None else invstd * weight.reshape(-1)
+    ch.apply(np.multiply, xc, scale, out=out)
+    if bias is not None:
+        ch.apply(np.add, out, bias.reshape(-1), out=out)
+    ctx.xc, ctx.invstd, ctx.x_hat = xc, invstd.reshape(keep), None
+    if stats is not None:
+        stats.append(Tensor._make(mu.reshape(keep)))
+        stats.append(Tensor._make(var.reshape(keep)))
+    return ch.as_channels_first(out, x.shape)
+
+
+def _rows_backward(ctx, grad, weight):
+    """The closed form of ``_plain_backward`` on the rows: with ``a = invstd * w``,
+    ``dx = a * g - (a * invstd^2 * sum(g xc) / n) * xc - a * sum(g) / n``."""
+    xc = ctx.xc
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    invstd, keep = ctx.invstd.reshape(-1), ctx.invstd.shape
+    g = ch.rows_of(grad._data, copy=True)
+    r = xc.shape[0]
+    sum_g = ch.sums(g)  # = db
+    prod = np.multiply(g, xc)
+    sum_gxc = ch.sums(prod)  # dw = invstd * sum_gxc
+    gx = None
+    if need_x:
+        a = invstd if weight is None else invstd * weight._data.reshape(-1)
+        ch.apply(np.multiply, xc, a * invstd * invstd * sum_gxc / r, out=prod)
+        ch.apply(np.add, prod, a * sum_g / r, out=prod)
+        out = ch.apply(np.multiply, g, a)
+        np.subtract(out, prod, out=out)
+        gx = Tensor._make(ch.as_channels_first(out, grad._data.shape))
+    gw = Tensor._make((invstd * sum_gxc).reshape(keep)) if need_w else None
+    gb = Tensor._make(sum_g.reshape(keep)) if need_b else None
+    return gx, gw, gb
 
 
 def _per_reduced_slice(ctx, weight) -> bool:

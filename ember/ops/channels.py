@@ -1,0 +1,59 @@
+"""Per-channel arithmetic on channels-last memory: the (rows, C) matrix behind a conv output.
+
+A convolution returns ``(N, C, H, W)`` as a view of channels-last ``(N, H, W, C)`` memory.
+Broadcasting a per-channel vector against it gives NumPy inner loops only ``C`` elements long
+(16 for the first stage of a CIFAR ResNet), where loop overhead outweighs the arithmetic:
+``x - mean`` ran 5x slower than ``x * x`` on such an input. Here the rows are regrouped as
+``(R / k, k * C)`` and the vector repeated ``k`` times, so each inner loop covers ``k * C``
+contiguous elements (2.3x faster on ResNet-20's first-stage batch-norm inputs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember.ops.reduce import _BLAS_DTYPES, _ones
+
+__all__ = ["rows_of", "as_channels_first", "apply", "sums"]
+
+_TILE = 2048  # elements per inner loop the regrouping aims for
+
+
+def rows_of(a: np.ndarray, copy: bool = False):
+    """``a`` (N, C, *S) as its (N * prod(S), C) channels-last rows: a view when ``a`` is
+    channels-last contiguous, else a copy when ``copy`` (otherwise None)."""
+    cl = np.moveaxis(a, 1, -1)
+    if cl.flags.c_contiguous:
+        return cl.reshape(-1, a.shape[1])
+    if copy:
+        return np.ascontiguousarray(cl).reshape(-1, a.shape[1])
+    return None
+
+
+def as_channels_first(rows: np.ndarray, shape: tuple) -> np.ndarray:
+    """Rows (R, C) back as an (N, C, *S) view of ``shape``: the inverse of ``rows_of``."""
+    cl = rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))
+    return np.moveaxis(cl, -1, 1)
+
+
+def apply(ufunc, rows: np.ndarray, vector: np.ndarray, out: np.ndarray | None = None):
+    """``ufunc(rows, vector)`` for C-contiguous rows (R, C) and a vector (C,), into ``out``
+    (C-contiguous (R, C)) when given; inner loops run over ``k * C`` elements."""
+    r, c = rows.shape
+    k = math.gcd(r, _TILE // c) if 0 < c < _TILE else 1
+    if k == 1 or not (out is None or out.flags.c_contiguous):
+        return ufunc(rows, vector, out=out)
+    shape = (r // k, k * c)
+    res = ufunc(
+        rows.reshape(shape), np.tile(vector, k), out=None if out is None else out.reshape(shape)
+    )
+    return res.reshape(r, c)
+
+
+def sums(rows: np.ndarray) -> np.ndarray:
+    """Column sums of rows (R, C): (C,); for float32/64 one BLAS product ``ones @ rows``."""
+    if rows.dtype in _BLAS_DTYPES and rows.size:
+        return _ones(rows.shape[0], rows.dtype) @ rows
+    return rows.sum(axis=0)
