@@ -24,7 +24,7 @@ _TILE = 2048  # elements per inner loop the regrouping aims for
 def rows_of(a: np.ndarray, copy: bool = False):
     """``a`` (N, C, *S) as its (N * prod(S), C) channels-last rows: a view when ``a`` is
     channels-last contiguous, else a copy when ``copy`` (otherwise None)."""
-    cl = np.moveaxis(a, 1, -1)
+    cl = a.transpose(_last_perm(a.ndim))
     if cl.flags.c_contiguous:
         return cl.reshape(-1, a.shape[1])
     if copy:
@@ -35,7 +35,17 @@ def rows_of(a: np.ndarray, copy: bool = False):
 def as_channels_first(rows: np.ndarray, shape: tuple) -> np.ndarray:
     """Rows (R, C) back as an (N, C, *S) view of ``shape``: the inverse of ``rows_of``."""
     cl = rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))
-    return np.moveaxis(cl, -1, 1)
+    return cl.transpose(_first_perm(len(shape)))
+
+
+def _last_perm(nd: int) -> tuple:
+    """Axes moving dim 1 last: ``np.moveaxis(a, 1, -1)`` without its ~5 us of checks."""
+    return (0,) + tuple(range(2, nd)) + (1,)
+
+
+def _first_perm(nd: int) -> tuple:
+    """The inverse of ``_last_perm``: the last dim back to position 1."""
+    return (0, nd - 1) + tuple(range(1, nd - 1))
 
 
 def apply(ufunc, rows: np.ndarray, vector: np.ndarray, out: np.ndarray | None = None):
@@ -46,8 +56,10 @@ def apply(ufunc, rows: np.ndarray, vector: np.ndarray, out: np.ndarray | None = 
     if k == 1 or not (out is None or out.flags.c_contiguous):
         return ufunc(rows, vector, out=out)
     shape = (r // k, k * c)
+    tiled = np.empty((k, c), np.result_type(vector))
+    tiled[...] = vector  # np.tile(vector, k), at a third of its cost
     res = ufunc(
-        rows.reshape(shape), np.tile(vector, k), out=None if out is None else out.reshape(shape)
+        rows.reshape(shape), tiled.reshape(-1), out=None if out is None else out.reshape(shape)
     )
     return res.reshape(r, c)
 

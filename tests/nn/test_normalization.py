@@ -54,6 +54,26 @@ def test_batchnorm_train_updates_and_eval_uses_running_stats():
     assert int(bn.num_batches_tracked) == 1  # eval does not count batches
 
 
+def test_batchnorm_running_update_bumps_versions_and_handles_expanded_buffers():
+    bn = nn.BatchNorm2d(3)
+    x = ember.randn(4, 3, 2, 2)
+    versions = bn.running_mean._version, bn.running_var._version
+    bn(x)
+    assert (bn.running_mean._version, bn.running_var._version) == (versions[0] + 1, versions[1] + 1)
+    n = x.numel() // 3
+    var = x.numpy().var(axis=(0, 2, 3)) * n / (n - 1)
+    np.testing.assert_allclose(bn.running_var.numpy(), 0.9 + 0.1 * var, rtol=1e-5)
+    # a float64 running buffer fed float32 statistics keeps its dtype
+    stats = ember.zeros(3, dtype=ember.float64)
+    F.batch_norm(x, stats, None, training=True)
+    assert stats.dtype == ember.float64
+    np.testing.assert_allclose(stats.numpy(), 0.1 * x.numpy().mean(axis=(0, 2, 3)), rtol=1e-5)
+    # an expanded (read-only) buffer is refused as the in-place ops refuse it
+    expanded = ember.zeros(1).expand(3)
+    with pytest.raises(RuntimeError, match="expanded"):
+        F.batch_norm(x, expanded, None, training=True)
+
+
 def test_batchnorm_momentum_none_is_cumulative_average():
     bn = nn.BatchNorm1d(2, momentum=None)
     xs = [ember.randn(5, 2) for _ in range(3)]

@@ -34,12 +34,20 @@ def _check_channels(name: str, t: Tensor | None, what: str, c: int) -> None:
         raise RuntimeError(f"{name}(): {what} should contain {c} elements not {t.numel()}")
 
 
-def _update_running(running: Tensor | None, batch: Tensor, momentum: float) -> None:
-    """``running = (1 - momentum) running + momentum batch``, in place, outside the graph."""
+def _update_running(running: Tensor | None, batch, momentum: float) -> None:
+    """``running = (1 - momentum) running + momentum batch``, in place, outside the graph;
+    ``batch`` is a tensor or an array of ``running``'s shape."""
     if running is None:
         return
-    with no_grad():
-        running.mul_(1.0 - momentum).add_(batch.to(running.dtype), alpha=momentum)
+    data = running._data
+    batch = batch._data if isinstance(batch, Tensor) else batch
+    if running.requires_grad or not data.flags.writeable or batch.shape != data.shape:
+        with no_grad():  # what the in-place ops check and report (shapes, expanded buffers)
+            running.mul_(1.0 - momentum).add_(Tensor._make(batch).to(running.dtype), alpha=momentum)
+        return
+    data *= 1.0 - momentum  # a buffer's usual case: straight into its storage
+    data += momentum * batch.astype(data.dtype, copy=False)
+    running._vc[0] += 1  # as an in-place op would: saved copies of it are now stale
 
 
 def batch_norm(
@@ -91,7 +99,7 @@ def batch_norm(
             input, _channel_view(weight, nd), _channel_view(bias, nd), axes, eps, stats
         )
         if stats:
-            batch_mean, batch_var = stats[0].reshape(-1), stats[1].reshape(-1)
+            batch_mean, batch_var = stats[0]._data.reshape(-1), stats[1]._data.reshape(-1)
             _update_running(running_mean, batch_mean, momentum)
             _update_running(running_var, batch_var * (n / (n - 1)), momentum)  # unbiased
         return out
