@@ -22,6 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ember._tensor import Tensor
 from ember.autograd.function import Function
+from ember.autograd.grad_mode import STATE
 from ember.ops import channels as ch
 from ember.ops import reduce as rd
 
@@ -204,21 +205,57 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), cols
 
 
-def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
-    """``conv_t(g, w)``: the input-gradient of a convolution, at the (4-D) ``shape``."""
-    o, cg, kh, kw = w.shape
-    full = [d * (k - 1) - p for d, k, p in zip(dilation, (kh, kw), padding)]
+def _full_padding(g_shape, w_shape, shape, stride, padding, dilation):
+    """When ``conv_t`` to ``shape`` is a stride-1 convolution of the output gradient padded by
+    ``dilation * (k - 1) - padding``, that padding pair; else None."""
+    full = tuple(d * (k - 1) - p for d, k, p in zip(dilation, w_shape[2:], padding))
     if (
         stride == (1, 1)
         and min(full) >= 0
         and tuple(shape[2:])
-        == (g.shape[2] + full[0] - padding[0], g.shape[3] + full[1] - padding[1])
+        == (g_shape[2] + full[0] - padding[0], g_shape[3] + full[1] - padding[1])
     ):
+        return full
+    return None
+
+
+def _conv_t_and_w(x, g, w, stride, padding, dilation):
+    """Input and weight gradients of an ungrouped stride-1 convolution from one patch matrix,
+    that of the padded output gradient (``conv_t``'s); None when that shortcut does not apply.
+
+    ``dx = cols(g) @ W_flipped``, and ``dw`` reads the same patches: ``dw[o, c, a, b]`` sums
+    ``g[.., o, y' - a*d + p, ..] x[.., c, y', ..]`` over input positions ``y'``, which is
+    ``(cols(g).T @ x_rows)[(k-1-a, k-1-b, o), c]``. Saves rebuilding the input's patches.
+    """
+    full = _full_padding(g.shape, w.shape, x.shape, stride, padding, dilation)
+    if full is None:
+        return None
+    o, c, kh, kw = w.shape
+    n, _, h, wd = x.shape
+    wm = w.transpose(1, 2, 3, 0)[:, ::-1, ::-1].reshape(c, kh * kw * o)  # (C, (i, j, o))
+    dtype = np.result_type(x, g, w)
+    gx = np.empty((n * h * wd, c), dtype)
+    mt = np.zeros((kh * kw * o, c), dtype)
+    x_cl = x.transpose(0, 2, 3, 1)  # channels-last rows, a view for conv outputs
+    per = h * wd
+    chunks = _image_chunks(n, h, wd, kh * kw * o, g.itemsize)
+    for r0, r1, cols in _chunk_cols(g, kh, kw, (1, 1), full, dilation, chunks, h, wd):
+        np.matmul(cols, wm.T, out=gx[r0:r1])
+        mt += cols.T @ x_cl[r0 // per : r1 // per].reshape(r1 - r0, c)
+    gw = mt.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1)
+    return gx.reshape(n, h, wd, c).transpose(0, 3, 1, 2), np.ascontiguousarray(gw)
+
+
+def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
+    """``conv_t(g, w)``: the input-gradient of a convolution, at the (4-D) ``shape``."""
+    o, cg, kh, kw = w.shape
+    full = _full_padding(g.shape, w.shape, shape, stride, padding, dilation)
+    if full is not None:
         # stride 1: a plain convolution of the fully padded gradient with the flipped,
         # in/out-swapped kernel; its im2col copy is cheaper than col2im's strided sums
         wf = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
         wf = wf.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
-        return _conv_forward(g, wf, None, (1, 1), tuple(full), dilation, groups)[0]
+        return _conv_forward(g, wf, None, (1, 1), full, dilation, groups)[0]
     rows = _rows(g, groups)
     wm = _wmat(w, groups)
     if groups == 1:
@@ -270,9 +307,17 @@ class Conv(Function):
         x, w, b, stride, padding, dilation, groups = ctx.inputs
         geo = (stride, padding, dilation, groups)
         gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
+        need_x, need_w = ctx.needs_input_grad[:2]
+        if need_x and need_w and groups == 1 and not STATE.grad_enabled:
+            both = _conv_t_and_w(
+                _as4d(x._data), _as4d(grad._data), _as4d(w._data), stride, padding, dilation
+            )
+            if both is not None:  # one patch matrix for both gradients
+                gx, gw = (Tensor._make(_back(a, x.ndim)) for a in both)
+                need_x = need_w = False
+        if need_x:
             gx = ConvTranspose.apply(grad, w, x.shape, *geo)  # d x = conv_t(dy, w)
-        if ctx.needs_input_grad[1]:
+        if need_w:
             gw = ConvWeight.apply(x, grad, w.shape, *geo, cols=ctx.cols)  # d w = conv_w(x, dy)
         if b is not None and ctx.needs_input_grad[2]:
             dims = (0, 2, 3) if grad.ndim == 4 else (0, 2)

@@ -140,6 +140,64 @@ def test_batch_chunked_conv2d_passes_gradcheck(monkeypatch):
     assert ember.autograd.gradgradcheck(f, (x, w, b))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "n, c, o, hw, k, padding, dilation, channels_last",
+    [
+        (4, 3, 5, (8, 8), (3, 3), (1, 1), (1, 1), True),
+        (2, 4, 2, (7, 9), (2, 3), (0, 2), (2, 1), False),
+        (1, 2, 3, (6, 5), (1, 1), (0, 0), (1, 1), True),
+        (3, 2, 4, (1, 9), (1, 3), (0, 1), (1, 2), False),  # a 1-D conv run as 2-D
+    ],
+)
+def test_conv_backward_from_one_patch_matrix_equals_separate_gradients(
+    n, c, o, hw, k, padding, dilation, channels_last, dtype
+):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((n, c, *hw)).astype(dtype)
+    if channels_last:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    w = rng.standard_normal((o, c, *k)).astype(dtype)
+    y, _ = C._conv_forward(x, w, None, (1, 1), padding, dilation, 1)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    gx, gw = C._conv_t_and_w(x, g, w, (1, 1), padding, dilation)
+    want_x = C._conv_t_forward(g, w, x.shape, (1, 1), padding, dilation, 1)
+    want_w = C._conv_w_forward(x, g, w.shape, (1, 1), padding, dilation, 1)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(gx, want_x, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gw, want_w, rtol=tol, atol=tol)
+    assert gx.dtype == gw.dtype == dtype and gw.flags.c_contiguous
+
+
+def test_conv_backward_from_one_patch_matrix_only_where_it_applies():
+    x = np.zeros((2, 3, 6, 6))
+    w = np.zeros((4, 3, 3, 3))
+    g = np.zeros((2, 4, 3, 3))
+    assert C._conv_t_and_w(x, g, w, (2, 2), (1, 1), (1, 1)) is None  # strided
+    g1 = np.zeros((2, 4, 8, 8))  # 1x1 kernel with padding 1: not a convolution of dy
+    assert C._conv_t_and_w(x, g1, np.zeros((4, 3, 1, 1)), (1, 1), (1, 1), (1, 1)) is None
+
+
+def test_conv_layer_gradients_through_the_shared_patch_matrix(monkeypatch):
+    calls = []
+    real = C._conv_t_and_w
+    monkeypatch.setattr(C, "_conv_t_and_w", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(7)
+    x = ember.tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((3, 2, 3, 2)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(3), requires_grad=True)
+
+    def f(x, w, b):
+        return ember.nn.functional.conv2d(x, w, b, padding=(1, 0), dilation=(1, 2))
+
+    assert ember.autograd.gradcheck(f, (x, w, b))
+    assert calls  # first-order backward took the shared path
+    assert ember.autograd.gradgradcheck(f, (x, w, b))  # create_graph: the recorded ops
+    x.grad = None
+    ember.nn.functional.conv2d(x.detach(), w, b).sum().backward()  # weight grad alone
+    assert w.grad is not None
+
+
 def test_batch_one_conv2d_gradients_match_batched_run():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 6, 6))
