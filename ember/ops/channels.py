@@ -14,11 +14,20 @@ import math
 
 import numpy as np
 
-from ember.ops.reduce import _BLAS_DTYPES, _ones
-
-__all__ = ["rows_of", "as_channels_first", "apply", "sums"]
+__all__ = ["rows_of", "as_channels_first", "apply", "sums", "ones", "BLAS_DTYPES"]
 
 _TILE = 2048  # elements per inner loop the regrouping aims for
+BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES: dict = {}  # dtype -> a read-only vector of ones, grown to the longest sum asked for
+
+
+def ones(n: int, dtype) -> np.ndarray:
+    """A read-only vector of ``n`` ones (shared; the right operand of BLAS sums)."""
+    vec = _ONES.get(dtype)
+    if vec is None or vec.size < n:
+        vec = _ONES[dtype] = np.ones(n, dtype)
+        vec.flags.writeable = False
+    return vec[:n]
 
 
 def rows_of(a: np.ndarray, copy: bool = False):
@@ -65,7 +74,13 @@ def apply(ufunc, rows: np.ndarray, vector: np.ndarray, out: np.ndarray | None = 
 
 
 def sums(rows: np.ndarray) -> np.ndarray:
-    """Column sums of rows (R, C): (C,); for float32/64 one BLAS product ``ones @ rows``."""
-    if rows.dtype in _BLAS_DTYPES and rows.size:
-        return _ones(rows.shape[0], rows.dtype) @ rows
-    return rows.sum(axis=0)
+    """Column sums of C-contiguous rows (R, C): (C,); for float32/64 one BLAS product
+    ``ones @ rows``. Fewer than 32 columns are summed as ``(R / k, k * C)`` and folded: OpenBLAS's
+    product with a 16-wide matrix ran at 40% of the speed of a 1024-wide one."""
+    r, c = rows.shape
+    if rows.dtype not in BLAS_DTYPES or not rows.size:
+        return rows.sum(axis=0)
+    k = math.gcd(r, 1 << ((_TILE // 2 // c).bit_length() - 1)) if c < 32 else 1
+    if k == 1:
+        return ones(r, rows.dtype) @ rows
+    return (ones(r // k, rows.dtype) @ rows.reshape(r // k, k * c)).reshape(k, c).sum(axis=0)

@@ -10,6 +10,7 @@ import numpy as np
 from ember import _dtype
 from ember._tensor import Tensor
 from ember.autograd.function import Function
+from ember.ops import channels as ch
 from ember.ops import elementwise as ew
 from ember.ops import shape as sh
 from ember.ops._util import canonical_dim, canonical_dims
@@ -34,16 +35,6 @@ def _expand_back(grad, in_shape, axes):
 
 
 _BN_AXES = (0, 2, 3, 4, 5, 6, 7)  # every axis but 1, up to 8-D
-_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_ONES: dict = {}  # dtype -> a read-only vector of ones, grown to the longest sum asked for
-
-
-def _ones(n: int, dtype) -> np.ndarray:
-    ones = _ONES.get(dtype)
-    if ones is None or ones.size < n:
-        ones = _ONES[dtype] = np.ones(n, dtype)
-        ones.flags.writeable = False
-    return ones[:n]
 
 
 def sum_keepdims(a: np.ndarray, axes: tuple) -> np.ndarray:
@@ -54,17 +45,16 @@ def sum_keepdims(a: np.ndarray, axes: tuple) -> np.ndarray:
     contiguous NCHW is (N, C, HW) summed by ``X @ ones`` then over N.
     """
     nd = a.ndim
-    if nd < 3 or a.size == 0 or a.dtype not in _BLAS_DTYPES or axes != _BN_AXES[: nd - 1]:
+    if nd < 3 or a.size == 0 or a.dtype not in ch.BLAS_DTYPES or axes != _BN_AXES[: nd - 1]:
         return a.sum(axis=axes, keepdims=True)
     c = a.shape[1]
     keep = (1, c) + (1,) * (nd - 2)
-    cl = np.moveaxis(a, 1, -1)
-    if cl.flags.c_contiguous:
-        rows = cl.reshape(-1, c)
-        return (_ones(rows.shape[0], a.dtype) @ rows).reshape(keep)
+    rows = ch.rows_of(a)
+    if rows is not None:
+        return ch.sums(rows).reshape(keep)
     if a.flags.c_contiguous:
         per = a.reshape(a.shape[0], c, -1)
-        return (per @ _ones(per.shape[2], a.dtype)).sum(axis=0).reshape(keep)
+        return (per @ ch.ones(per.shape[2], a.dtype)).sum(axis=0).reshape(keep)
     return a.sum(axis=axes, keepdims=True)
 
 

@@ -57,11 +57,12 @@ def test_rows_of_views_channels_last_memory_and_copies_on_request():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
-def test_sums_are_column_sums(dtype):
-    rows = np.random.default_rng(2).integers(-5, 5, (50, 7)).astype(dtype)
+@pytest.mark.parametrize("shape", [(50, 7), (4096, 16), (96, 3), (64, 40), (1, 5)])
+def test_sums_are_column_sums(dtype, shape):
+    rows = np.random.default_rng(2).integers(-5, 5, shape).astype(dtype)
     s = ch.sums(rows)
-    assert s.shape == (7,)
-    np.testing.assert_array_equal(s, rows.sum(axis=0))
+    assert s.shape == (shape[1],) and s.dtype == dtype
+    np.testing.assert_array_equal(s, rows.sum(axis=0))  # small integers: exact in any order
     assert not ch.sums(np.zeros((0, 4), dtype)).any()
 
 
