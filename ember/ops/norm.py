@@ -94,15 +94,12 @@ class NormAffine(Function):
 def _channel_rows(x, weight, bias, axes):
     """Batch norm of a channels-last input (a conv output): its (R, C) rows, else None."""
     nd = x.ndim
-    if nd < 2 or x.dtype not in _FLOATS or axes != (0,) + tuple(range(2, nd)):
+    if nd < 2 or x.dtype not in ch.BLAS_DTYPES or axes != (0,) + tuple(range(2, nd)):
         return None
     keep = (1, x.shape[1]) + (1,) * (nd - 2)
     if any(t is not None and t.shape != keep for t in (weight, bias)):
         return None
     return ch.rows_of(x)
-
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _rows_forward(ctx, x, rows, weight, bias, eps, stats):
