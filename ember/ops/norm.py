@@ -28,9 +28,11 @@ from ember.autograd.grad_mode import STATE
 from ember.ops import channels as ch
 from ember.ops.elementwise import rsqrt
 from ember.ops.reduce import mean
+from ember.ops.reduce import sum as sum_
 from ember.ops.reduce import sum_keepdims as _sum_keep
+from ember.ops.shape import reshape
 
-__all__ = ["NormAffine", "norm_affine"]
+__all__ = ["NormAffine", "norm_affine", "ChannelAffine", "channel_affine"]
 
 
 class NormAffine(Function):
@@ -177,6 +179,42 @@ def _plain_backward(ctx, grad, weight):
     gw = Tensor._make(sum_gx) if need_w else None
     gb = Tensor._make(sum_g) if need_b else None
     return gx, gw, gb
+
+
+class ChannelAffine(Function):
+    """``y = x * scale + shift`` with per-channel ``(C,)`` scale and shift over dim 1 of
+    ``(N, C, *)`` (eval-mode batch norm). A channels-last input keeps its layout and runs on
+    long inner loops (``ember.ops.channels``) instead of C-long broadcast ones."""
+
+    saves_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, x, scale, shift):
+        dtype = np.result_type(x, scale, shift)
+        rows = ch.rows_of(x) if x.dtype == dtype else None
+        if rows is not None:
+            out = ch.apply(np.multiply, rows, scale.astype(dtype, copy=False))
+            ch.apply(np.add, out, shift.astype(dtype, copy=False), out=out)
+            return ch.as_channels_first(out, x.shape)
+        keep = (1, -1) + (1,) * (x.ndim - 2)
+        out = np.multiply(x, scale.reshape(keep), dtype=dtype)
+        out += shift.reshape(keep)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale, _ = ctx.inputs
+        need_x, need_s, need_b = ctx.needs_input_grad
+        axes = (0,) + tuple(range(2, x.ndim))
+        gx = grad * reshape(scale, (1, -1) + (1,) * (x.ndim - 2)) if need_x else None
+        gs = sum_(grad * x, axes) if need_s else None
+        gb = sum_(grad, axes) if need_b else None
+        return gx, gs, gb
+
+
+def channel_affine(input, scale, shift):
+    """``input * scale + shift`` per channel: ``input`` (N, C, *), ``scale``/``shift`` (C,)."""
+    return ChannelAffine.apply(input, scale, shift)
 
 
 def norm_affine(input, weight, bias, axes: tuple, eps: float, stats: list | None = None):

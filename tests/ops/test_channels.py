@@ -131,3 +131,41 @@ def test_batch_norm_rows_path_passes_gradcheck_and_gradgradcheck():
 
     assert ember.autograd.gradcheck(f, (x, w, b))
     assert ember.autograd.gradgradcheck(f, (x, w, b))
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "nchw"])
+@pytest.mark.parametrize("shape", [(3, 16, 4, 5), (6, 4), (2, 3, 7)])
+def test_channel_affine_equals_broadcast_arithmetic(shape, layout):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(shape).astype(np.float32)
+    if layout == "channels_last":
+        x = _channels_last(x)
+    scale = rng.standard_normal(shape[1]).astype(np.float32)
+    shift = rng.standard_normal(shape[1]).astype(np.float32)
+    keep = (1, -1) + (1,) * (len(shape) - 2)
+    out = norm.channel_affine(ember.from_numpy(x), ember.tensor(scale), ember.tensor(shift))
+    want = x * scale.reshape(keep) + shift.reshape(keep)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-6, atol=1e-6)
+    assert out.dtype == ember.float32
+    # float64 input with float32 statistics promotes, as the broadcast ops do
+    out64 = norm.channel_affine(
+        ember.from_numpy(x.astype(np.float64)), ember.tensor(scale), ember.tensor(shift)
+    )
+    assert out64.dtype == ember.float64
+
+
+def test_eval_batch_norm_on_conv_layout_passes_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(9)
+    x = ember.from_numpy(_channels_last(rng.standard_normal((2, 3, 3, 4)))).requires_grad_()
+    mean = ember.tensor(rng.standard_normal(3), requires_grad=True)
+    var = ember.tensor(rng.uniform(0.5, 2.0, 3), requires_grad=True)
+    w = ember.tensor(rng.standard_normal(3), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(3), requires_grad=True)
+
+    def f(x, mean, var, w, b):
+        return F.batch_norm(x, mean, var, w, b, training=False)
+
+    assert ember.autograd.gradcheck(f, (x, mean, var, w, b))
+    assert ember.autograd.gradgradcheck(f, (x, mean, var, w, b))
+    y = f(x, mean, var, w, b)
+    assert np.moveaxis(y._data, 1, -1).flags.c_contiguous  # the layout is kept

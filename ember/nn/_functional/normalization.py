@@ -8,7 +8,7 @@ from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
 from ember.ops._util import canonical_dim
 from ember.ops.elementwise import clamp, pow, rsqrt
-from ember.ops.norm import norm_affine
+from ember.ops.norm import channel_affine, norm_affine
 from ember.ops.reduce import norm
 from ember.ops.shape import pad, stack
 
@@ -115,7 +115,7 @@ def batch_norm(
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
-    return input * _channel_view(scale, nd) + _channel_view(shift, nd)
+    return channel_affine(input, scale, shift)
 
 
 def instance_norm(
