@@ -11,6 +11,9 @@ The three ops below are each other's derivatives, so gradients of any order exis
 - ``ConvTranspose``: x' = conv_t(g, w)          dx' -> dg = conv(dx', w),  dw = conv_w(dx', g)
 - ``ConvWeight``:    w' = conv_w(x, g)          dw' -> dx = conv_t(g, dw'), dg = conv(x, dw')
 
+A plain (not recorded) backward of a stride-1 ungrouped ``Conv`` computes ``dx`` and ``dw`` in one
+sweep over the patches of the padded ``dy`` (``_conv_t_and_w``); ``create_graph`` uses the ops.
+
 Kernels take 2-D geometry (``stride``, ``padding``, ``dilation`` as pairs); 1-D inputs
 ``(N, C, L)`` are run as ``(N, C, 1, L)`` with the pairs ``(1, s)``, ``(0, p)``, ``(1, d)``.
 """
