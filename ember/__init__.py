@@ -206,7 +206,16 @@ _LAZY = {
     "TrainModule": "ember.train",
     "seed_everything": "ember.train",
 }
-_LAZY_MODULES = ("serialization", "train", "tune", "metrics", "models", "datasets", "transforms")
+_LAZY_MODULES = (
+    "serialization",
+    "train",
+    "tune",
+    "metrics",
+    "models",
+    "datasets",
+    "transforms",
+    "summary",
+)
 
 
 def __getattr__(name: str):

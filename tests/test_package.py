@@ -48,6 +48,16 @@ def test_lazy_subpackages_are_attributes():
     assert "tune" in dir(ember)
 
 
+def test_summary_is_reachable_from_the_package_as_the_readme_shows():
+    code = (
+        "import sys, ember; assert 'ember.summary' not in sys.modules; "
+        "s = ember.summary.summary(ember.nn.Linear(3, 2), input_size=(4, 3)); "
+        "print(s.total_params)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "8"  # after the printed table
+
+
 def test_unknown_attribute_raises_attribute_error():
     with pytest.raises(AttributeError, match="module 'ember' has no attribute 'nonexistent'"):
         ember.nonexistent  # noqa: B018
