@@ -48,7 +48,8 @@ def _back(a: np.ndarray, ndim: int) -> np.ndarray:
 def _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow):
     """Patches of ``x`` (N, C, H, W) as a ``(N*OH*OW, groups, kh*kw*C_g)`` matrix (one copy)."""
     win = _patches(x, kh, kw, stride, padding, dilation, groups, oh, ow)
-    return np.ascontiguousarray(win).reshape(-1, groups, kh * kw * (x.shape[1] // groups))
+    rows = x.shape[0] * oh * ow  # explicit: -1 cannot be inferred when C is 0
+    return np.ascontiguousarray(win).reshape(rows, groups, kh * kw * (x.shape[1] // groups))
 
 
 def _patches(x, kh, kw, stride, padding, dilation, groups, oh, ow):
@@ -90,9 +91,9 @@ def _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
     """For each image range of ``chunks``: its rows ``(r0, r1)`` of the batch's patch matrix and
     those rows, copied contiguous (ungrouped, channels-last: (rows, kh*kw*C))."""
     win = _patches(x, kh, kw, stride, padding, dilation, 1, oh, ow)
-    per = oh * ow
+    per, k = oh * ow, kh * kw * x.shape[1]
     for i, j in chunks:
-        yield i * per, j * per, np.ascontiguousarray(win[i:j]).reshape((j - i) * per, -1)
+        yield i * per, j * per, np.ascontiguousarray(win[i:j]).reshape((j - i) * per, k)
 
 
 def _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, oh, ow):

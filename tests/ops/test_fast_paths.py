@@ -198,6 +198,21 @@ def test_conv_layer_gradients_through_the_shared_patch_matrix(monkeypatch):
     assert w.grad is not None
 
 
+@pytest.mark.parametrize("n", [1, 2, 40])  # single image, one chunk, several chunks
+def test_conv_with_zero_input_channels_is_the_bias_in_every_lowering(n, monkeypatch):
+    monkeypatch.setattr(C, "_COLS_CHUNK_BYTES", 64)
+    x = ember.zeros(n, 0, 5, 5, requires_grad=True)
+    w = ember.zeros(4, 0, 3, 3, requires_grad=True)
+    b = ember.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = ember.nn.functional.conv2d(x, w, b, padding=1)  # an empty sum over channels, plus b
+    assert y.shape == (n, 4, 5, 5)
+    want = np.broadcast_to(np.array([1.0, 2.0, 3.0, 4.0])[:, None, None], y.shape)
+    np.testing.assert_array_equal(y.detach().numpy(), want)
+    y.sum().backward()
+    assert x.grad.shape == (n, 0, 5, 5) and w.grad.shape == (4, 0, 3, 3)
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(4, 25.0 * n))
+
+
 def test_batch_one_conv2d_gradients_match_batched_run():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 6, 6))
