@@ -96,6 +96,44 @@ def _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
         yield i * per, j * per, np.ascontiguousarray(win[i:j]).reshape((j - i) * per, k)
 
 
+def _kmajor(x, kw, stride, ow) -> bool:
+    """Whether to lower ``x`` in (C, kh, kw)-major order (``_kmajor_cols``): an NCHW input
+    whose output rows are longer runs than its channels-last patch rows, i.e. few channels
+    (an RGB stem: ``kw * C = 9`` floats against ``OW = 32``)."""
+    return x.flags.c_contiguous and stride[1] == 1 and ow > kw * x.shape[1]
+
+
+def _kmajor_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
+    """``_chunk_cols`` for an NCHW input with few channels: each range's patches copied as a
+    (C*kh*kw, rows) matrix in (c, i, j) order, read in runs of OW pixels, and yielded as its
+    (rows, C*kh*kw) transposed view. A stem's conv and weight gradient ran 1.5-1.7x faster."""
+    n, c, h, w = x.shape
+    (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
+    if p0 or p1:
+        buf = np.zeros((n, c, h + 2 * p0, w + 2 * p1), x.dtype)
+        buf[:, :, p0 : p0 + h, p1 : p1 + w] = x
+    else:
+        buf = x
+    sn, sc, sh, sw = buf.strides
+    win = _view(buf, (c, kh, kw, n, oh, ow), (sc, sh * d0, sw * d1, sn, sh * s0, sw * s1))
+    per, k = oh * ow, c * kh * kw
+    for i, j in chunks:
+        yield i * per, j * per, np.ascontiguousarray(win[:, :, :, i:j]).reshape(k, (j - i) * per).T
+
+
+def _lowering(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
+    """The chunked patch rows of ungrouped ``x`` and whether their columns are in (c, i, j)
+    order (``_kmajor_cols``) rather than channels-last (i, j, c) order (``_chunk_cols``)."""
+    kmajor = _kmajor(x, kw, stride, ow)
+    gen = _kmajor_cols if kmajor else _chunk_cols
+    return gen(x, kh, kw, stride, padding, dilation, chunks, oh, ow), kmajor
+
+
+def _wcols(w, kmajor: bool) -> np.ndarray:
+    """Ungrouped weight (O, C, kh, kw) as the (K, O) matrix matching a lowering's columns."""
+    return w.reshape(w.shape[0], -1).T if kmajor else _wmat(w, 1)[0].T
+
+
 def _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, oh, ow):
     """Adjoint of ``_im2col``: add every patch back at its place; returns (N, C, H, W)."""
     n, c, h, w = shape
@@ -190,10 +228,12 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
         return _conv_single(x, w, b, stride, padding, dilation, oh, ow), None
     wm = _wmat(w, groups)
     chunks = _image_chunks(n, oh, ow, wm.shape[2], x.itemsize) if groups == 1 else [(0, n)]
-    if len(chunks) > 1:  # a large batch: lower and multiply a few images at a time
+    if groups == 1 and (len(chunks) > 1 or _kmajor(x, kw, stride, ow)):
+        # a large batch (or few channels): lower and multiply a few images at a time
         out = np.empty((n * oh * ow, o), np.result_type(x, w))
-        wt = wm[0].T
-        for r0, r1, cols in _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
+        lowered, kmajor = _lowering(x, kh, kw, stride, padding, dilation, chunks, oh, ow)
+        wt = _wcols(w, kmajor)
+        for r0, r1, cols in lowered:
             np.matmul(cols, wt, out=out[r0:r1])
         if b is not None:
             ch.apply(np.add, out, b, out=out)  # long inner loops, not C-long ones
@@ -275,13 +315,16 @@ def _conv_w_forward(x, g, w_shape, stride, padding, dilation, groups, cols=None)
     n, oh, ow = g.shape[0], g.shape[2], g.shape[3]
     rows = _rows(g, groups)
     chunks = _image_chunks(n, oh, ow, kh * kw * cg, x.itemsize) if groups == 1 else [(0, n)]
-    if cols is None and len(chunks) > 1:
+    if cols is None and groups == 1 and (len(chunks) > 1 or _kmajor(x, kw, stride, ow)):
         # sum of per-chunk products, each chunk's patches multiplied while in cache; summed as
         # dw.T = cols.T @ g: 8-12% faster than g.T @ cols on ResNet-20's shapes (OpenBLAS)
         g2 = rows.reshape(rows.shape[0], -1)
         dwt = np.zeros((kh * kw * cg, o), np.result_type(x, g))
-        for r0, r1, cols in _chunk_cols(x, kh, kw, stride, padding, dilation, chunks, oh, ow):
+        lowered, kmajor = _lowering(x, kh, kw, stride, padding, dilation, chunks, oh, ow)
+        for r0, r1, cols in lowered:
             dwt += cols.T @ g2[r0:r1]
+        if kmajor:  # columns in (c, i, j) order: the weight's own
+            return np.ascontiguousarray(dwt.T).reshape(o, cg, kh, kw)
         dw = dwt.T.reshape(1, o, kh, kw, cg).transpose(0, 1, 4, 2, 3)
         return np.ascontiguousarray(dw).reshape(o, cg, kh, kw)
     if cols is None:

@@ -126,6 +126,52 @@ def test_batch_chunked_lowering_equals_whole_batch(
     np.testing.assert_allclose(dw_chunked, dw_whole, rtol=tol, atol=tol * 10)
 
 
+@pytest.mark.parametrize("chunk_bytes", [1 << 20, 1])  # one chunk; one image per chunk
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "c, o, hw, k, stride, padding, dilation",
+    [
+        (3, 8, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
+        (2, 4, (9, 11), (3, 2), (2, 1), (0, 2), (1, 2)),
+        (2, 3, (8, 10), (1, 1), (1, 1), (0, 0), (1, 1)),
+    ],
+)
+def test_few_channel_nchw_lowering_equals_channels_last_lowering(
+    monkeypatch, c, o, hw, k, stride, padding, dilation, dtype, chunk_bytes
+):
+    monkeypatch.setattr(C, "_COLS_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, c, *hw)).astype(dtype)  # NCHW: the (c, i, j)-major lowering
+    x_cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    w = rng.standard_normal((o, c, *k)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    ow = C.out_size(hw[1], k[1], stride[1], padding[1], dilation[1])
+    assert C._kmajor(x, k[1], stride, ow) and not C._kmajor(x_cl, k[1], stride, ow)
+    y, cols = C._conv_forward(x, w, b, stride, padding, dilation, 1)
+    want, _ = C._conv_forward(x_cl, w, b, stride, padding, dilation, 1)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    dw = C._conv_w_forward(x, g, w.shape, stride, padding, dilation, 1)
+    want_dw = C._conv_w_forward(x_cl, g, w.shape, stride, padding, dilation, 1)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dw, want_dw, rtol=tol, atol=tol)
+    assert cols is None and y.dtype == dw.dtype == dtype and dw.flags.c_contiguous
+
+
+def test_few_channel_nchw_conv2d_passes_gradcheck():
+    rng = np.random.default_rng(9)
+    x = ember.tensor(rng.standard_normal((3, 2, 4, 9)))  # an input without grad: a stem
+    w = ember.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(3), requires_grad=True)
+    assert C._kmajor(x._data, 3, (1, 1), 9)
+
+    def f(w, b):
+        return ember.nn.functional.conv2d(x, w, b, padding=1)
+
+    assert ember.autograd.gradcheck(f, (w, b))
+    assert ember.autograd.gradgradcheck(f, (w, b))
+
+
 def test_batch_chunked_conv2d_passes_gradcheck(monkeypatch):
     monkeypatch.setattr(C, "_COLS_CHUNK_BYTES", 1)  # one image per chunk
     rng = np.random.default_rng(4)
