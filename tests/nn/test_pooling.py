@@ -69,6 +69,38 @@ def test_max_pool_ties_route_gradient_to_first_maximum():
     np.testing.assert_array_equal(x.grad.numpy().ravel(), [1, 0, 0, 0])
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 1)])
+def test_max_pool_routes_nan_windows_to_their_last_nan(kernel, stride, channels_last):
+    # PyTorch's running max takes every NaN it meets: index and gradient go to the last NaN
+    # of a window, and a window without NaN keeps its first maximum
+    x = np.array([[1.0, np.nan, 0.0], [np.nan, 0.5, 2.0], [3.0, 3.0, 1.0]], np.float32)
+    x = np.stack([x, np.where(np.isnan(x), -1.0, x)])[None]  # channel 1 has no NaN
+    if channels_last:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    t = ember.tensor(x, requires_grad=True)
+    y, idx = F.max_pool2d(t, kernel, stride, return_indices=True)
+    y.sum().backward()
+    # one window either way; in both the last NaN is (1, 0), flat index 3. Without NaN the
+    # first maximum is 1 at (0, 0) in the 2x2 window and the first 3, (2, 0), in the 3x3 one
+    np.testing.assert_array_equal(idx.numpy()[0, :, 0, 0], [3, 0 if kernel == 2 else 6])
+    np.testing.assert_array_equal(t.grad.numpy()[0, 0], [[0, 0, 0], [1, 0, 0], [0, 0, 0]])
+    torch = pytest.importorskip("torch")
+    tt = torch.tensor(np.ascontiguousarray(x), requires_grad=True)
+    yt, it = torch.nn.functional.max_pool2d(tt, kernel, stride, return_indices=True)
+    yt.sum().backward()
+    np.testing.assert_array_equal(idx.numpy(), it.numpy())
+    np.testing.assert_array_equal(t.grad.numpy(), tt.grad.numpy())
+
+
+def test_adaptive_max_pool_routes_nan_windows_to_their_last_nan():
+    x = np.array([[[[1.0, np.nan, 0.5], [np.nan, 0.0, 2.0], [3.0, 1.0, np.nan]]]], np.float32)
+    _, whole = F.adaptive_max_pool2d(ember.tensor(x), 1, return_indices=True)
+    _, quads = F.adaptive_max_pool2d(ember.tensor(x), 2, return_indices=True)
+    assert whole.numpy().ravel().tolist() == [8]  # as torch.nn.functional gives
+    assert quads.numpy().ravel().tolist() == [3, 1, 3, 8]
+
+
 def test_overlapping_max_pool_accumulates_gradient():
     x = ember.tensor(np.arange(25.0).reshape(1, 1, 5, 5), requires_grad=True)
     F.max_pool2d(x, 3, 1).sum().backward()

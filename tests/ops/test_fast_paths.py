@@ -299,6 +299,27 @@ def test_pairwise_2x2_max_pool_equals_running_max(shape, padding, ceil_mode, cha
     np.testing.assert_array_equal(fast, general)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 4, 7, 9), (3, 1, 2, 2)])
+def test_pairwise_2x2_argmax_equals_running_first_argmax(shape, layout, dtype):
+    from ember.ops.pool import _argmax_2x2, _first_argmax, _slices
+
+    rng = np.random.default_rng(4)
+    x = rng.integers(-1, 2, shape).astype(dtype)  # three values: ties in most windows
+    if layout == "channels_last":  # the work view is then (N, H, W, C)
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    cl = layout == "channels_last"
+    oh, ow = (x.shape[1] // 2, x.shape[2] // 2) if cl else (x.shape[2] // 2, x.shape[3] // 2)
+    slices = _slices((2, 2), (2, 2), (1, 1), (oh, ow), cl)
+    best, arg = _argmax_2x2(x, slices)
+    general = x[slices[0][1]].copy()
+    for _, key in slices[1:]:
+        np.maximum(general, x[key], out=general)
+    np.testing.assert_array_equal(best, general)
+    np.testing.assert_array_equal(arg, _first_argmax(x, slices, general, 4))
+
+
 @pytest.mark.parametrize("layout", ["channels_last", "nchw", "strided"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_batch_norm_sums_equal_numpy_sums(layout, dtype):
