@@ -174,8 +174,9 @@ def _nan_argmax(buf, slices, best, arg) -> None:
 
 class MaxPool(Function):
     """Max over each window: a running max over the kh*kw kernel offsets (a small constant
-    loop of whole-array operations). Ties go to the first maximum, as in PyTorch; returns int64
-    flat H*W indices too when ``return_indices``."""
+    loop of whole-array operations; 2x2 windows at stride 2 pairwise). As in PyTorch, ties go
+    to the first maximum and a window holding NaN to its last NaN; returns int64 flat H*W
+    indices too when ``return_indices``."""
 
     saves_inputs = ()
 
