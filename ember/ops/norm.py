@@ -105,17 +105,17 @@ def _channel_rows(x, weight, bias, axes):
 
 
 def _rows_forward(ctx, x, rows, weight, bias, eps, stats):
-    """Forward on the rows (R, C): the centred rows are kept for backward (as ``ctx.xc``)
-    and the output ``xc * (invstd * w) + b`` reuses the buffer of the squares."""
+    """Forward on the rows (R, C): the centred rows are kept for backward (as ``ctx.xc``),
+    the variance is summed without writing the squares, and the output is
+    ``xc * (invstd * w) + b``."""
     r = rows.shape[0]
     keep = (1, rows.shape[1]) + (1,) * (x.ndim - 2)
     mu = ch.sums(rows) / r
     xc = ch.apply(np.subtract, rows, mu)
-    out = np.square(xc)
-    var = ch.sums(out) / r  # biased, as PyTorch normalizes
+    var = ch.dot_sums(xc, xc) / r  # biased, as PyTorch normalizes
     invstd = 1.0 / np.sqrt(var + eps)
     scale = invstd if weight is None else invstd * weight.reshape(-1)
-    ch.apply(np.multiply, xc, scale, out=out)
+    out = ch.apply(np.multiply, xc, scale)
     if bias is not None:
         ch.apply(np.add, out, bias.reshape(-1), out=out)
     ctx.xc, ctx.invstd, ctx.x_hat = xc, invstd.reshape(keep), None
@@ -134,15 +134,13 @@ def _rows_backward(ctx, grad, weight):
     g = ch.rows_of(grad._data, copy=True)
     r = xc.shape[0]
     sum_g = ch.sums(g)  # = db
-    prod = np.multiply(g, xc)
-    sum_gxc = ch.sums(prod)  # dw = invstd * sum_gxc
+    sum_gxc = ch.dot_sums(g, xc)  # dw = invstd * sum_gxc
     gx = None
     if need_x:
         a = invstd if weight is None else invstd * weight._data.reshape(-1)
-        ch.apply(np.multiply, xc, a * invstd * invstd * sum_gxc / r, out=prod)
-        ch.apply(np.add, prod, a * sum_g / r, out=prod)
         out = ch.apply(np.multiply, g, a)
-        np.subtract(out, prod, out=out)
+        np.subtract(out, ch.apply(np.multiply, xc, a * invstd * invstd * sum_gxc / r), out=out)
+        ch.apply(np.subtract, out, a * sum_g / r, out=out)
         gx = Tensor._make(ch.as_channels_first(out, grad._data.shape))
     gw = Tensor._make((invstd * sum_gxc).reshape(keep)) if need_w else None
     gb = Tensor._make(sum_g.reshape(keep)) if need_b else None
