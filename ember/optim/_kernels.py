@@ -2,11 +2,15 @@
 
 Every function writes through ``out=`` into caller-provided buffers, so a step allocates
 nothing of parameter size. ``tmp`` arguments are scratch arrays shaped like the parameter.
+Scaled additions go through ``ember._blas`` (one fused, multi-threaded BLAS pass where NumPy's
+BLAS is found, NumPy ufuncs otherwise).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ember._blas import axpby, axpy
 
 
 def effective_grad(x: np.ndarray, g: np.ndarray, wd: float, maximize: bool, out: np.ndarray):
@@ -20,25 +24,19 @@ def effective_grad(x: np.ndarray, g: np.ndarray, wd: float, maximize: bool, out:
 
 
 def lerp_(m: np.ndarray, g: np.ndarray, weight: float, tmp: np.ndarray) -> None:
-    """``m += weight * (g - m)`` (PyTorch's ``lerp_``), an exponential moving average."""
-    np.subtract(g, m, out=tmp)
-    tmp *= weight
-    m += tmp
+    """``m = (1 - weight) * m + weight * g`` (PyTorch's ``lerp_``), an exponential moving
+    average."""
+    axpby(weight, g, 1 - weight, m, tmp)
 
 
 def ema_square_(v: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
     """``v = beta * v + (1 - beta) * g * g``: the running mean of squared gradients."""
-    v *= beta
-    np.multiply(g, g, out=tmp)
-    tmp *= 1 - beta
-    v += tmp
+    axpby(1 - beta, np.multiply(g, g, out=tmp), beta, v, tmp)
 
 
 def add_scaled_ratio_(x, num: np.ndarray, den: np.ndarray, value: float, out: np.ndarray) -> None:
     """``x += value * num / den`` (PyTorch's ``addcdiv_``); ``out`` is scratch (may be ``den``)."""
-    np.divide(num, den, out=out)
-    out *= value
-    x += out
+    axpy(value, np.divide(num, den, out=out), x, out)
 
 
 def decayed_grad(x, g, lr: float, wd: float, decoupled: bool, maximize: bool, out: np.ndarray):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from ember._blas import axpby, axpy
 from ember._tensor import Tensor
 from ember.optim import _kernels as K
 from ember.optim._util import _check_no_differentiable, _eval_closure
@@ -25,10 +26,9 @@ def _sgd_kernel(x, g, buf, d, t, lr, momentum, dampening, wd, nesterov, maximize
         if first:  # the buffer starts as the first gradient
             np.copyto(buf, g)
         else:  # buf = momentum * buf + (1 - dampening) * g
-            buf *= momentum
-            buf += g if dampening == 0 else np.multiply(g, 1 - dampening, out=t)
+            axpby(1 - dampening, g, momentum, buf, t)
         g = np.add(g, np.multiply(buf, momentum, out=t), out=d) if nesterov else buf
-    x += np.multiply(g, -lr, out=t)  # p = p - lr * g
+    axpy(-lr, g, x, t)  # p = p - lr * g
 
 
 class SGD(Optimizer):

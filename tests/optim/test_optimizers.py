@@ -318,10 +318,24 @@ def _large_run(lib, name, kwargs, dtype):
 def test_chunked_update_equals_whole_tensor_update(name, kwargs, monkeypatch):
     from ember.optim import optimizer as base
 
+    monkeypatch.setattr(base, "_CHUNK_BYTES", 1 << 16)  # 16,384 floats: 66,001 is 5 chunks
     chunked = _large_run(ember, name, kwargs, "float32")
     monkeypatch.setattr(base, "_CHUNK_BYTES", 1 << 40)  # one chunk: the whole tensor
     whole = _large_run(ember, name, kwargs, "float32")
     for a, b in zip(chunked, whole, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CHUNK_CASES, ids=[n for n, _ in CHUNK_CASES])
+def test_blas_updates_equal_numpy_updates(name, kwargs, monkeypatch):
+    from ember import _blas
+
+    if not _blas.available():
+        pytest.skip("NumPy's BLAS has no ?axpby here")
+    with_blas = _large_run(ember, name, kwargs, "float32")
+    monkeypatch.setattr(_blas, "_bound", {})  # nothing bound: every update in NumPy ufuncs
+    with_numpy = _large_run(ember, name, kwargs, "float32")
+    for a, b in zip(with_blas, with_numpy, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
