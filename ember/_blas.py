@@ -22,7 +22,6 @@ compute the same update with NumPy ufuncs. Only C-contiguous float32/float64 arr
 from __future__ import annotations
 
 import ctypes
-import glob
 import os
 
 import numpy as np
@@ -45,6 +44,8 @@ _PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
 
 def _candidate_paths() -> list[str]:
     """Files that may be NumPy's OpenBLAS: those mapped into this process, then the wheel's."""
+    import glob  # only on first use: not part of ember's import time
+
     found = []
     try:
         with open("/proc/self/maps") as maps:

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,7 +110,10 @@ def test_self_check_rejects_a_routine_that_fuses_the_multiply_add():
 def test_binding_is_off_with_the_opt_out_variable():
     code = "import ember._blas as b; print(b.available())"
     env = {"EMBER_NO_BLAS_KERNELS": "1", "PATH": ""}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 

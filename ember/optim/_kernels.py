@@ -2,8 +2,8 @@
 
 Every function writes through ``out=`` into caller-provided buffers, so a step allocates
 nothing of parameter size. ``tmp`` arguments are scratch arrays shaped like the parameter.
-Scaled additions go through ``ember._blas`` (one fused, multi-threaded BLAS pass where NumPy's
-BLAS is found, NumPy ufuncs otherwise).
+Scaled additions go through ``ember._blas`` (one BLAS pass where NumPy's BLAS has ``?axpby``,
+NumPy ufuncs with the same bits otherwise).
 """
 
 from __future__ import annotations
@@ -11,6 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from ember._blas import axpby, axpy
+
+__all__ = [
+    "axpby",
+    "axpy",
+    "effective_grad",
+    "lerp_",
+    "ema_square_",
+    "add_scaled_ratio_",
+    "decayed_grad",
+]
 
 
 def effective_grad(x: np.ndarray, g: np.ndarray, wd: float, maximize: bool, out: np.ndarray):

@@ -30,7 +30,7 @@ def _adadelta_kernel(x, g, v, u, d, std, delta, lr, rho, eps, wd, maximize):
     delta /= std
     delta *= g
     K.ema_square_(u, delta, rho, std)
-    x += np.multiply(delta, -lr, out=delta)
+    K.axpy(-lr, delta, x, delta)
 
 
 class Adadelta(Optimizer):

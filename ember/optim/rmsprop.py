@@ -33,9 +33,8 @@ def _rmsprop_kernel(x, g, v, mean_g, buf, d, tmp, avg, lr, alpha, eps, wd, maxim
         np.sqrt(v, out=avg)
     avg += eps
     if buf is not None:  # buf = momentum * buf + g / avg;  p -= lr * buf
-        buf *= momentum
-        buf += np.divide(g, avg, out=tmp)
-        x += np.multiply(buf, -lr, out=tmp)
+        K.axpby(1.0, np.divide(g, avg, out=tmp), momentum, buf, tmp)
+        K.axpy(-lr, buf, x, tmp)
     else:
         K.add_scaled_ratio_(x, g, avg, -lr, avg)
 

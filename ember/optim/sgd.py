@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ember._blas import axpby, axpy
 from ember._tensor import Tensor
 from ember.optim import _kernels as K
 from ember.optim._util import _check_no_differentiable, _eval_closure
@@ -26,9 +25,9 @@ def _sgd_kernel(x, g, buf, d, t, lr, momentum, dampening, wd, nesterov, maximize
         if first:  # the buffer starts as the first gradient
             np.copyto(buf, g)
         else:  # buf = momentum * buf + (1 - dampening) * g
-            axpby(1 - dampening, g, momentum, buf, t)
+            K.axpby(1 - dampening, g, momentum, buf, t)
         g = np.add(g, np.multiply(buf, momentum, out=t), out=d) if nesterov else buf
-    axpy(-lr, g, x, t)  # p = p - lr * g
+    K.axpy(-lr, g, x, t)  # p = p - lr * g
 
 
 class SGD(Optimizer):
