@@ -149,7 +149,7 @@ def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray, tmp: np.ndarr
         return
     if beta != 1:
         y *= beta
-    y += np.multiply(x, alpha, out=tmp)
+    y += x if alpha == 1 else np.multiply(x, alpha, out=tmp)  # 1 * x is x: no pass for it
 
 
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:

@@ -27,7 +27,7 @@ def path(request, monkeypatch):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, 37, _blas._MIN_SIZE, 66_001])
-@pytest.mark.parametrize(("alpha", "beta"), [(0.1, 0.9), (-0.03, 1.0), (2.5, -1.5)])
+@pytest.mark.parametrize(("alpha", "beta"), [(0.1, 0.9), (-0.03, 1.0), (2.5, -1.5), (1.0, 0.9)])
 def test_axpby_gives_numpys_bits(path, dtype, n, alpha, beta):
     rng = np.random.default_rng(n)
     x = rng.standard_normal(n).astype(dtype)
