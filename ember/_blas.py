@@ -1,4 +1,4 @@
-"""A BLAS routine NumPy does not expose, from the BLAS library NumPy itself loaded.
+"""BLAS routines NumPy does not expose, from the BLAS library NumPy itself loaded.
 
 ``axpby`` (``y = a * x + b * y``, and ``axpy``: ``y += a * x``, the case ``b = 1``) updates ``y``
 in one pass over memory where NumPy needs two or three passes and a temporary. Optimizer updates
@@ -10,6 +10,12 @@ the same three roundings as NumPy's ``y *= b; y += a * x``, so both paths give i
 however an update is split into chunks. (Its ``?axpy`` is faster, on two threads, but fuses the
 multiply-add in its vector loop and not in its tail, so its result would depend on where a chunk
 or a thread's share ends: it is not used.)
+
+``shifted_matmul_sum`` adds up products of row-shifted windows of one matrix, each product added
+into the output by ``?gemm`` itself (``beta = 1``) straight from the shifted address: a stride-1
+convolution computed this way reads its input in place, with no patch matrix (see
+``ember.ops.conv``). NumPy can neither accumulate a product into an array nor multiply a window
+without a copy, so this one has no NumPy fallback: callers use another method when it is absent.
 
 The library is looked up on first use among the files this process has mapped (Linux), then in
 NumPy's wheel folders; OpenBLAS's symbols are tried with the ``scipy_`` prefix and ``64_`` suffix
@@ -26,12 +32,12 @@ import os
 
 import numpy as np
 
-__all__ = ["axpy", "axpby", "available"]
+__all__ = ["axpy", "axpby", "available", "shifted_matmul_sum"]
 
 # Below this many elements NumPy's ufuncs are as fast as a ctypes call (~2-3 us of overhead).
 _MIN_SIZE = 1 << 12
 
-_ROUTINES = ("saxpby", "daxpby")
+_ROUTINES = ("saxpby", "daxpby", "sgemm", "dgemm")
 _NAMINGS = (  # (symbol pattern, integer type)
     ("scipy_cblas_{}64_", ctypes.c_int64),  # NumPy's wheels: scipy-openblas64
     ("scipy_cblas_{}", ctypes.c_int32),  # scipy-openblas32
@@ -69,32 +75,55 @@ def _bind_library(path: str) -> dict:
         lib = ctypes.CDLL(path)
     except OSError:
         return {}
-    ptr = ctypes.c_void_p
+    ptr, enum = ctypes.c_void_p, ctypes.c_int
     for pattern, int_t in _NAMINGS:
         try:
             funcs = {r: getattr(lib, pattern.format(r)) for r in _ROUTINES}
         except AttributeError:
             continue
-        for name, fn in funcs.items():  # (n, alpha, x, incx, beta, y, incy)
+        for name, fn in funcs.items():
             real = ctypes.c_float if name[0] == "s" else ctypes.c_double
             fn.restype = None
-            fn.argtypes = [int_t, real, ptr, int_t, real, ptr, int_t]
+            if name.endswith("axpby"):  # (n, alpha, x, incx, beta, y, incy)
+                fn.argtypes = [int_t, real, ptr, int_t, real, ptr, int_t]
+            else:  # (order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+                fn.argtypes = [enum] * 3 + [int_t] * 3 + [real, ptr, int_t, ptr, int_t]
+                fn.argtypes += [real, ptr, int_t]
         return funcs
     return {}
 
 
 def _self_check(funcs: dict) -> bool:
-    """Whether the bound routines give NumPy's bits on a small problem, for ``beta = 1`` and
-    another ``beta`` (a wrong integer width, or a library that fuses the multiply-add, fails)."""
-    for dtype, name in ((np.float32, "saxpby"), (np.float64, "daxpby")):
+    """Whether the bound routines give NumPy's bits on small problems: ``axpby`` for
+    ``beta = 1`` and another ``beta`` (a wrong integer width, or a library that fuses the
+    multiply-add, fails), ``gemm`` on small integers (exact in any summation order)."""
+    for dtype, prefix in ((np.float32, "s"), (np.float64, "d")):
         x = np.linspace(-1, 1, 37, dtype=dtype)
         for beta in (1.0, 0.7):
             y = np.linspace(3, -2, 37, dtype=dtype)
             expect = dtype(0.1) * x + dtype(beta) * y
-            funcs[name](37, 0.1, x.ctypes.data, 1, beta, y.ctypes.data, 1)
+            funcs[prefix + "axpby"](37, 0.1, x.ctypes.data, 1, beta, y.ctypes.data, 1)
             if not np.array_equal(y, expect):
                 return False
+        a = np.arange(35, dtype=dtype).reshape(7, 5) % 4 - 1
+        b = np.arange(15, dtype=dtype).reshape(5, 3) % 3
+        c = np.ones((7, 3), dtype)
+        _gemm(funcs[prefix + "gemm"], a, b, 1.0, c, 7)
+        if not np.array_equal(c, a @ b + 1):
+            return False
     return True
+
+
+_ROW_MAJOR, _NO_TRANS = 101, 111  # CBLAS enum values
+
+
+def _gemm(fn, a, b, beta: float, c, m: int, a_address: int | None = None) -> None:
+    """``c[:m] = a[:m] @ b + beta * c[:m]`` for C-contiguous matrices (``a_address``: where
+    ``a``'s first row is read from instead, e.g. a shifted window of a larger matrix)."""
+    k, n = b.shape
+    addr = _address(a) if a_address is None else a_address
+    args = (m, n, k, 1.0, addr, k, _address(b), n, beta, _address(c), n)
+    fn(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, *args)
 
 
 def _routines() -> dict:
@@ -155,3 +184,42 @@ def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray, tmp: np.ndarr
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
     """``y += alpha * x`` in place (``axpby`` with ``beta = 1``, the same bits)."""
     axpby(alpha, x, 1.0, y, tmp)
+
+
+def shifted_matmul_sum(a: np.ndarray, offsets, m: int, w: np.ndarray, out: np.ndarray) -> bool:
+    """``out[:m] = sum over t of a[offsets[t] : offsets[t] + m] @ w[t]``, one ``?gemm`` per
+    term reading its window of ``a`` in place and adding into ``out`` (the first overwrites).
+
+    Args:
+        a: (R, K) C-contiguous matrix whose row windows are multiplied.
+        offsets: first row of each term's window (``0 <= offset`` and ``offset + m <= R``).
+        m: rows per window.
+        w: (T, K, N) C-contiguous: one right factor per term.
+        out: (>= m, N) C-contiguous and writeable; rows from ``m`` on are left as they are.
+
+    Returns:
+        False, with nothing written, when no BLAS ``?gemm`` is bound for the dtype (then the
+        caller computes the sum another way); True when ``out[:m]`` holds the sum.
+    """
+    r, k = a.shape
+    if (
+        w.shape != (len(offsets), k, out.shape[1])
+        or not 0 <= m <= out.shape[0]
+        or any(not 0 <= off <= r - m for off in offsets)
+    ):
+        raise ValueError(
+            f"shifted_matmul_sum: windows of {m} rows at offsets {list(offsets)} of a {a.shape} "
+            f"matrix times {w.shape} factors into {out.shape}"
+        )
+    same = a.dtype == w.dtype == out.dtype
+    if not (same and a.flags.c_contiguous and w.flags.c_contiguous and out.flags.c_contiguous):
+        return False
+    if not out.flags.writeable or a.dtype not in _PREFIX:
+        return False
+    fn = _routines().get(_PREFIX[a.dtype] + "gemm")
+    if fn is None or not m:
+        return fn is not None  # no rows: the (empty) sum is done
+    base, row = _address(a), k * a.itemsize
+    for t, off in enumerate(offsets):
+        _gemm(fn, a, w[t], 0.0 if t == 0 else 1.0, out, m, base + off * row)
+    return True

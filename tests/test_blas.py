@@ -123,3 +123,89 @@ def test_numpys_openblas_wheel_is_bound():
     if "openblas" not in str(config.get("name", "")).lower():
         pytest.skip(f"NumPy is built with {config.get('name')}, not OpenBLAS")
     assert _blas.available()
+
+
+def _shifted_reference(a, offsets, m, w):
+    return sum(a[off : off + m] @ w[t] for t, off in enumerate(offsets))
+
+
+@pytest.fixture
+def gemm_bound():
+    if not _blas._routines().get("sgemm"):
+        pytest.skip("NumPy's BLAS has no ?gemm to bind here")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "rows, k, n, offsets, m",
+    [
+        (50, 16, 16, [0, 1, 2, 10, 11, 12, 20, 21, 22], 28),  # a 3x3 kernel on a 10-wide grid
+        (40, 3, 5, [7], 33),  # one term, up to the last row
+        (9, 1, 1, [0, 4], 5),
+        (30, 8, 4, [3, 0, 5], 0),  # no rows: nothing to do, nothing written
+    ],
+)
+def test_shifted_matmul_sum_equals_numpy(gemm_bound, rows, k, n, offsets, m, dtype):
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((rows, k)).astype(dtype)
+    w = rng.standard_normal((len(offsets), k, n)).astype(dtype)
+    out = np.full((m + 3, n), 7.0, dtype)  # rows past m stay as they were
+    assert _blas.shifted_matmul_sum(a, offsets, m, w, out)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    if m:
+        np.testing.assert_allclose(out[:m], _shifted_reference(a, offsets, m, w), rtol=tol)
+    np.testing.assert_array_equal(out[m:], 7.0)
+
+
+def test_shifted_matmul_sum_is_exact_on_small_integers(gemm_bound):
+    a = (np.arange(120, dtype=np.float32).reshape(40, 3) % 5) - 2
+    w = (np.arange(36, dtype=np.float32).reshape(4, 3, 3) % 3) - 1
+    out = np.empty((30, 3), np.float32)
+    assert _blas.shifted_matmul_sum(a, [0, 3, 9, 10], 30, w, out)
+    np.testing.assert_array_equal(out, _shifted_reference(a, [0, 3, 9, 10], 30, w))
+
+
+@pytest.mark.parametrize(
+    "case", ["unbound", "float16", "mixed dtypes", "strided rows", "read-only out", "ints"]
+)
+def test_shifted_matmul_sum_declines_what_blas_cannot_take(case, monkeypatch):
+    dtype = {"float16": np.float16, "ints": np.int64}.get(case, np.float32)
+    a = np.ones((12, 4), dtype)
+    w = np.ones((2, 4, 3), np.float64 if case == "mixed dtypes" else dtype)
+    out = np.zeros((10, 3), dtype)
+    if case == "unbound":
+        monkeypatch.setattr(_blas, "_bound", {})
+    if case == "strided rows":
+        a = np.ones((12, 8), dtype)[:, ::2]
+    if case == "read-only out":
+        out.flags.writeable = False
+    assert not _blas.shifted_matmul_sum(a, [0, 2], 10, w, out)
+    np.testing.assert_array_equal(out, 0)  # nothing written
+
+
+@pytest.mark.parametrize(
+    "offsets, m, w_shape, out_rows",
+    [
+        ([0, 3], 10, (2, 4, 3), 10),  # the second window ends past the last row
+        ([-1], 5, (1, 4, 3), 5),  # before the first row
+        ([0], 5, (2, 4, 3), 5),  # one offset for two factors
+        ([0], 5, (1, 5, 3), 5),  # factor rows differ from a's columns
+        ([0], 5, (1, 4, 3), 4),  # out too short
+    ],
+)
+def test_shifted_matmul_sum_rejects_windows_outside_the_matrix(offsets, m, w_shape, out_rows):
+    a = np.ones((12, 4), np.float32)
+    with pytest.raises(ValueError, match="shifted_matmul_sum"):
+        _blas.shifted_matmul_sum(
+            a, offsets, m, np.ones(w_shape, np.float32), np.ones((out_rows, 3), np.float32)
+        )
+
+
+def test_self_check_rejects_a_gemm_that_ignores_beta():
+    funcs = dict(_blas._routines()) or pytest.skip("no BLAS bound here")
+
+    def overwrite(order, ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc):
+        funcs["sgemm"](order, ta, tb, m, n, k, alpha, pa, lda, pb, ldb, 0.0, pc, ldc)
+
+    assert _blas._self_check(funcs)
+    assert not _blas._self_check({**funcs, "sgemm": overwrite})

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ember import _blas
 from ember._tensor import Tensor
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import STATE
@@ -55,13 +56,9 @@ def _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow):
 def _patches(x, kh, kw, stride, padding, dilation, groups, oh, ow):
     """Patches of ``x`` (N, C, H, W) as a read-only strided view (N, OH, OW, groups, kh, kw,
     C_g) of a channels-last (padded) copy: no patch is copied yet."""
-    n, c, h, w = x.shape
-    (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
-    if p0 or p1:
-        buf = np.zeros((n, h + 2 * p0, w + 2 * p1, c), x.dtype)
-        buf[:, p0 : p0 + h, p1 : p1 + w] = x.transpose(0, 2, 3, 1)
-    else:
-        buf = x.transpose(0, 2, 3, 1)  # channels-last view, no copy
+    n, c = x.shape[:2]
+    (s0, s1), (d0, d1) = stride, dilation
+    buf = _padded_channels_last(x, padding)
     sn, sh, sw, sc = buf.strides
     cg = c // groups
     return as_strided(
@@ -70,6 +67,18 @@ def _patches(x, kh, kw, stride, padding, dilation, groups, oh, ow):
         (sn, sh * s0, sw * s1, sc * cg, sh * d0, sw * d1, sc),
         writeable=False,
     )
+
+
+def _padded_channels_last(x, padding) -> np.ndarray:
+    """``x`` (N, C, H, W) as channels-last (N, H + 2 p0, W + 2 p1, C) with zero borders: a
+    new array, or a view of ``x`` when there is no padding."""
+    if not (padding[0] or padding[1]):
+        return x.transpose(0, 2, 3, 1)
+    n, c, h, w = x.shape
+    p0, p1 = padding
+    buf = np.zeros((n, h + 2 * p0, w + 2 * p1, c), x.dtype)
+    buf[:, p0 : p0 + h, p1 : p1 + w] = x.transpose(0, 2, 3, 1)
+    return buf
 
 
 # Bytes of patch matrix lowered at a time by the ungrouped convolution: a few images' patches
@@ -226,6 +235,56 @@ def _conv_single(x, w, b, stride, padding, dilation, oh, ow):
     return out.reshape(1, o, oh, ow)
 
 
+# The shifted-product lowering (``_taps_forward``) is used for stride-1 convolutions with
+# 4-32 input channels whose padded images are at most this much larger than their outputs: the
+# products run on padded-grid rows, and the extra rows are computed and dropped.
+_TAPS_CHANNELS = (4, 32)
+_TAPS_MAX_GRID = 1.15
+
+
+def _taps_suit(x, w, stride, padding, groups, oh, ow) -> bool:
+    """Whether ``_taps_forward`` is the lowering to try (see ``_TAPS_CHANNELS``)."""
+    n, c, h, wd = x.shape
+    kh, kw = w.shape[2:]
+    grid = (h + 2 * padding[0]) * (wd + 2 * padding[1])
+    return (
+        groups == 1
+        and stride == (1, 1)
+        and kh * kw > 1
+        and _TAPS_CHANNELS[0] <= c <= _TAPS_CHANNELS[1]
+        and x.dtype == w.dtype
+        and grid <= _TAPS_MAX_GRID * oh * ow
+        and not _kmajor(x, kw, stride, ow)
+    )
+
+
+def _taps_forward(x, w, padding, dilation, oh, ow):
+    """Stride-1 ``conv(x, w)`` without a patch matrix: (N, OH, OW, O) channels-last, or None
+    when BLAS ``?gemm`` is not bound.
+
+    With the padded input as rows ``(N * Hp * Wp, C)``, output pixel ``(y, x)`` of image ``i``
+    is row ``r = (i * Hp + y) * Wp + x`` of a grid as large as the padded input, and kernel
+    tap ``(a, b)`` reads row ``r + a * d0 * Wp + b * d1``. So the output is a sum of ``kh * kw``
+    products of shifted row windows with the tap's (C, O) weight, each added up by BLAS in
+    place (``shifted_matmul_sum``). The first stage of a CIFAR ResNet (16 channels, 32x32)
+    ran ~1.3x faster than im2col's copy of 9 patches per pixel and its 16-wide product.
+    """
+    n, c = x.shape[:2]
+    o, _, kh, kw = w.shape
+    buf = _padded_channels_last(x, padding)
+    if not buf.flags.c_contiguous:
+        buf = np.ascontiguousarray(buf)
+    hp, wp = buf.shape[1:3]
+    d0, d1 = dilation
+    offsets = [i * d0 * wp + j * d1 for i in range(kh) for j in range(kw)]
+    taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh * kw, c, o)
+    grid = np.empty((n * hp * wp, o), x.dtype)
+    m = ((n - 1) * hp + oh - 1) * wp + ow  # up to the last real output pixel
+    if not _blas.shifted_matmul_sum(buf.reshape(-1, c), offsets, m, taps, grid):
+        return None
+    return np.ascontiguousarray(grid.reshape(n, hp, wp, o)[:, :oh, :ow])
+
+
 def _conv_forward(x, w, b, stride, padding, dilation, groups):
     """``conv(x, w) + b`` on 4-D arrays; returns the output and the channels-last patch
     matrix (None when the single-image path made none)."""
@@ -235,6 +294,12 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
     ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
     if n == 1 and groups == 1:
         return _conv_single(x, w, b, stride, padding, dilation, oh, ow), None
+    if _taps_suit(x, w, stride, padding, groups, oh, ow):
+        out = _taps_forward(x, w, padding, dilation, oh, ow)
+        if out is not None:
+            if b is not None:
+                ch.apply(np.add, out.reshape(-1, o), b, out=out.reshape(-1, o))
+            return out.transpose(0, 3, 1, 2), None
     lowering = _lowering(x, kh, kw, stride, padding, dilation, oh, ow) if groups == 1 else None
     if lowering is not None:  # lower and multiply a few images at a time
         out = np.empty((n * oh * ow, o), np.result_type(x, w))

@@ -373,3 +373,95 @@ def test_channel_sums_and_relu_of_empty_tensors(shape):
     out = ember.from_numpy(a).sum((0, 2, 3))
     assert out.shape == (shape[1],) and not out.numpy().any()
     assert ember.relu(ember.from_numpy(a)).shape == shape
+
+
+def _without_taps(monkeypatch):
+    monkeypatch.setattr(C, "_TAPS_CHANNELS", (0, -1))  # no channel count qualifies
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "n, c, o, hw, k, padding, dilation",
+    [
+        (3, 16, 16, (10, 10), (3, 3), (1, 1), (1, 1)),  # a ResNet stage-1 block, small
+        (2, 4, 7, (9, 12), (5, 3), (2, 1), (1, 1)),
+        (2, 6, 3, (11, 8), (3, 3), (2, 2), (2, 2)),  # dilated
+        (3, 5, 4, (7, 6), (2, 2), (0, 0), (1, 1)),  # unpadded: the input read in place
+        (2, 8, 5, (1, 40), (1, 3), (0, 1), (1, 2)),  # a 1-D conv run as 2-D
+    ],
+)
+def test_shifted_product_lowering_equals_im2col(
+    monkeypatch, n, c, o, hw, k, padding, dilation, dtype, bias
+):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((n, *hw, c)).astype(dtype).transpose(0, 3, 1, 2)  # channels-last
+    w = rng.standard_normal((o, c, *k)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype) if bias else None
+    monkeypatch.setattr(C, "_TAPS_MAX_GRID", 100.0)  # small test images qualify
+    oh = C.out_size(hw[0], k[0], 1, padding[0], dilation[0])
+    ow = C.out_size(hw[1], k[1], 1, padding[1], dilation[1])
+    assert C._taps_suit(x, w, (1, 1), padding, 1, oh, ow)
+    taps = C._taps_forward(x, w, padding, dilation, oh, ow)
+    if taps is None:
+        pytest.skip("no BLAS ?gemm bound here")
+    y, cols = C._conv_forward(x, w, b, (1, 1), padding, dilation, 1)
+    _without_taps(monkeypatch)
+    want, _ = C._conv_forward(x, w, b, (1, 1), padding, dilation, 1)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, want, rtol=tol, atol=tol)
+    assert cols is None and y.dtype == dtype and y.shape == want.shape
+    assert y.transpose(0, 2, 3, 1).flags.c_contiguous  # channels-last, like im2col's output
+
+
+def test_shifted_product_lowering_where_it_applies():
+    def suits(n, c, o, hw, stride=(1, 1), padding=(1, 1), groups=1, nchw=False, dtype=np.float32):
+        x = np.zeros((n, *hw, c), dtype).transpose(0, 3, 1, 2)
+        if nchw:
+            x = np.ascontiguousarray(x)
+        w = np.zeros((o, c // groups, 3, 3), np.float32)
+        oh, ow = (C.out_size(s, 3, st, p, 1) for s, st, p in zip(hw, stride, padding))
+        return C._taps_suit(x, w, stride, padding, groups, oh, ow)
+
+    assert suits(32, 16, 16, (32, 32))  # ResNet-20's first stage
+    assert suits(8, 8, 16, (64, 64))
+    assert not suits(32, 16, 32, (32, 32), stride=(2, 2))
+    assert not suits(32, 32, 32, (16, 16))  # padding rows cost more than the copy saves
+    assert not suits(32, 64, 64, (32, 32))  # wide enough for one efficient product
+    assert not suits(32, 2, 16, (32, 32))  # too few channels for the products
+    assert not suits(32, 16, 16, (32, 32), groups=2)
+    assert not suits(32, 16, 16, (32, 32), dtype=np.float64)  # mixed dtypes
+    assert not suits(32, 4, 8, (32, 32), nchw=True)  # an NCHW stem: its own lowering
+
+
+def test_shifted_product_lowering_falls_back_without_blas(monkeypatch):
+    from ember import _blas
+
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 6, 8, 8)).astype(np.float32)
+    x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    w = rng.standard_normal((4, 6, 3, 3)).astype(np.float32)
+    monkeypatch.setattr(C, "_TAPS_MAX_GRID", 100.0)
+    monkeypatch.setattr(_blas, "_bound", {})
+    assert C._taps_forward(x, w, (1, 1), (1, 1), 8, 8) is None
+    y, _ = C._conv_forward(x, w, None, (1, 1), (1, 1), (1, 1), 1)  # the im2col lowering
+    _without_taps(monkeypatch)
+    np.testing.assert_array_equal(y, C._conv_forward(x, w, None, (1, 1), (1, 1), (1, 1), 1)[0])
+
+
+def test_conv2d_through_the_shifted_products_passes_gradcheck(monkeypatch):
+    monkeypatch.setattr(C, "_TAPS_MAX_GRID", 100.0)
+    calls = []
+    real = C._taps_forward
+    monkeypatch.setattr(C, "_taps_forward", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(14)
+    x = ember.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((3, 4, 3, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(3), requires_grad=True)
+
+    def f(x, w, b):
+        return ember.nn.functional.conv2d(x, w, b, padding=1)
+
+    assert ember.autograd.gradcheck(f, (x, w, b))
+    assert ember.autograd.gradgradcheck(f, (x, w, b))
+    assert calls  # the forward (and double backward's convolutions) took the products
