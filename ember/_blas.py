@@ -32,7 +32,7 @@ import os
 
 import numpy as np
 
-__all__ = ["axpy", "axpby", "available", "shifted_matmul_sum"]
+__all__ = ["axpy", "axpby", "available", "shifted_matmul_sum", "shifted_matmul_add"]
 
 # Below this many elements NumPy's ufuncs are as fast as a ctypes call (~2-3 us of overhead).
 _MIN_SIZE = 1 << 12
@@ -108,7 +108,7 @@ def _self_check(funcs: dict) -> bool:
         a = np.arange(35, dtype=dtype).reshape(7, 5) % 4 - 1
         b = np.arange(15, dtype=dtype).reshape(5, 3) % 3
         c = np.ones((7, 3), dtype)
-        _gemm(funcs[prefix + "gemm"], a, b, 1.0, c, 7)
+        _gemm(funcs[prefix + "gemm"], a.ctypes.data, b, 1.0, c.ctypes.data, 7)
         if not np.array_equal(c, a @ b + 1):
             return False
     return True
@@ -117,12 +117,11 @@ def _self_check(funcs: dict) -> bool:
 _ROW_MAJOR, _NO_TRANS = 101, 111  # CBLAS enum values
 
 
-def _gemm(fn, a, b, beta: float, c, m: int, a_address: int | None = None) -> None:
-    """``c[:m] = a[:m] @ b + beta * c[:m]`` for C-contiguous matrices (``a_address``: where
-    ``a``'s first row is read from instead, e.g. a shifted window of a larger matrix)."""
+def _gemm(fn, a_address: int, b: np.ndarray, beta: float, c_address: int, m: int) -> None:
+    """``c = a @ b + beta * c`` for the C-contiguous (m, K) and (m, N) matrices at the two
+    addresses and the C-contiguous (K, N) ``b``."""
     k, n = b.shape
-    addr = _address(a) if a_address is None else a_address
-    args = (m, n, k, 1.0, addr, k, _address(b), n, beta, _address(c), n)
+    args = (m, n, k, 1.0, a_address, k, _address(b), n, beta, c_address, n)
     fn(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, *args)
 
 
@@ -201,25 +200,51 @@ def shifted_matmul_sum(a: np.ndarray, offsets, m: int, w: np.ndarray, out: np.nd
         False, with nothing written, when no BLAS ``?gemm`` is bound for the dtype (then the
         caller computes the sum another way); True when ``out[:m]`` holds the sum.
     """
-    r, k = a.shape
+    zero = [0] * len(offsets)
+    return _window_products("shifted_matmul_sum", a, offsets, m, w, out, zero, 0.0)
+
+
+def shifted_matmul_add(a: np.ndarray, m: int, w: np.ndarray, out: np.ndarray, offsets) -> bool:
+    """``out[offsets[t] : offsets[t] + m] += a[:m] @ w[t]`` for each t, one ``?gemm`` per term
+    adding into its window of ``out`` in place (windows may overlap: terms add up).
+
+    Shapes as in ``shifted_matmul_sum``, with the offsets on ``out``'s rows. Returns False,
+    with nothing written, when no BLAS ``?gemm`` is bound for the dtype.
+    """
+    zero = [0] * len(offsets)
+    return _window_products("shifted_matmul_add", a, zero, m, w, out, offsets, 1.0)
+
+
+def _window_products(name, a, a_offsets, m, w, out, out_offsets, first_beta: float) -> bool:
+    """``out[o_t : o_t + m] = a[a_t : a_t + m] @ w[t] + beta * out[o_t : o_t + m]`` for each
+    term in order, ``beta`` being ``first_beta`` for the first term and 1 after it."""
+    (r, k), n = (a.shape, out.shape[-1]) if a.ndim == out.ndim == 2 else ((0, -1), -1)
     if (
-        w.shape != (len(offsets), k, out.shape[1])
-        or not 0 <= m <= out.shape[0]
-        or any(not 0 <= off <= r - m for off in offsets)
+        not len(a_offsets)
+        or w.shape != (len(a_offsets), k, n)
+        or m < 0
+        or any(not 0 <= off <= r - m for off in a_offsets)
+        or any(not 0 <= off <= out.shape[0] - m for off in out_offsets)
     ):
         raise ValueError(
-            f"shifted_matmul_sum: windows of {m} rows at offsets {list(offsets)} of a {a.shape} "
-            f"matrix times {w.shape} factors into {out.shape}"
+            f"{name}: windows of {m} rows at offsets {list(a_offsets)} of a {a.shape} matrix "
+            f"times {w.shape} factors into offsets {list(out_offsets)} of {out.shape}"
         )
-    same = a.dtype == w.dtype == out.dtype
-    if not (same and a.flags.c_contiguous and w.flags.c_contiguous and out.flags.c_contiguous):
-        return False
-    if not out.flags.writeable or a.dtype not in _PREFIX:
-        return False
-    fn = _routines().get(_PREFIX[a.dtype] + "gemm")
+    fn = _gemm_for(a, w, out)
     if fn is None or not m:
-        return fn is not None  # no rows: the (empty) sum is done
-    base, row = _address(a), k * a.itemsize
-    for t, off in enumerate(offsets):
-        _gemm(fn, a, w[t], 0.0 if t == 0 else 1.0, out, m, base + off * row)
+        return fn is not None  # no rows: nothing to compute
+    a0, c0 = _address(a), _address(out)
+    for t, (a_off, out_off) in enumerate(zip(a_offsets, out_offsets)):
+        beta = first_beta if t == 0 else 1.0
+        _gemm(fn, a0 + a_off * k * a.itemsize, w[t], beta, c0 + out_off * n * out.itemsize, m)
     return True
+
+
+def _gemm_for(a, w, out):
+    """The bound ``?gemm`` for these operands, or None (mixed or unsupported dtypes, a
+    non-contiguous or read-only operand, or no BLAS)."""
+    if not (a.dtype == w.dtype == out.dtype and a.dtype in _PREFIX and out.flags.writeable):
+        return None
+    if not (a.flags.c_contiguous and w.flags.c_contiguous and out.flags.c_contiguous):
+        return None
+    return _routines().get(_PREFIX[a.dtype] + "gemm")

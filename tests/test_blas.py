@@ -209,3 +209,29 @@ def test_self_check_rejects_a_gemm_that_ignores_beta():
 
     assert _blas._self_check(funcs)
     assert not _blas._self_check({**funcs, "sgemm": overwrite})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shifted_matmul_add_adds_each_product_at_its_offset(gemm_bound, dtype):
+    rng = np.random.default_rng(15)
+    a = rng.standard_normal((20, 6)).astype(dtype)
+    w = rng.standard_normal((3, 6, 4)).astype(dtype)
+    out = rng.standard_normal((26, 4)).astype(dtype)
+    want = out.copy()
+    for t, off in enumerate([0, 1, 6]):  # overlapping windows add up
+        want[off : off + 18] += a[:18] @ w[t]
+    assert _blas.shifted_matmul_add(a, 18, w, out, [0, 1, 6])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, want, rtol=tol, atol=tol)
+
+
+def test_shifted_matmul_add_checks_like_the_sum(monkeypatch):
+    a, w = np.ones((12, 4), np.float32), np.ones((2, 4, 3), np.float32)
+    with pytest.raises(ValueError, match="shifted_matmul_add"):
+        _blas.shifted_matmul_add(a, 10, w, np.zeros((11, 3), np.float32), [0, 2])
+    with pytest.raises(ValueError, match="shifted_matmul_add"):
+        _blas.shifted_matmul_add(a, 10, w[:0], np.zeros((11, 3), np.float32), [])
+    monkeypatch.setattr(_blas, "_bound", {})
+    out = np.zeros((12, 3), np.float32)
+    assert not _blas.shifted_matmul_add(a, 10, w, out, [0, 2])
+    np.testing.assert_array_equal(out, 0)

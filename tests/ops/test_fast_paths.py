@@ -465,3 +465,64 @@ def test_conv2d_through_the_shifted_products_passes_gradcheck(monkeypatch):
     assert ember.autograd.gradcheck(f, (x, w, b))
     assert ember.autograd.gradgradcheck(f, (x, w, b))
     assert calls  # the forward (and double backward's convolutions) took the products
+
+
+_STRIDED_CASES = [
+    # (x shape, w shape, stride, padding, dilation)
+    ((4, 16, 12, 12), (8, 16, 3, 3), (2, 2), (1, 1), (1, 1)),  # a ResNet downsampling block
+    ((3, 5, 9, 7), (4, 5, 3, 3), (2, 1), (0, 2), (1, 2)),
+    ((2, 3, 8, 8), (3, 3, 2, 3), (3, 2), (1, 0), (2, 1)),
+    ((2, 4, 9, 9), (5, 4, 2, 2), (3, 3), (0, 0), (1, 1)),  # kernel < stride: phases get no tap
+    ((2, 4, 10, 10), (5, 4, 3, 3), (2, 2), (1, 1), (2, 2)),  # every tap in one phase
+    ((2, 3, 7, 7), (2, 3, 3, 3), (1, 1), (3, 3), (1, 1)),  # stride 1, padding past the kernel
+    ((2, 4, 1, 20), (3, 4, 1, 3), (1, 2), (0, 1), (1, 1)),  # a strided 1-D conv
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation", _STRIDED_CASES)
+def test_phase_conv_transpose_equals_col2im(
+    monkeypatch, x_shape, w_shape, stride, padding, dilation, dtype
+):
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    y, _ = C._conv_forward(x, w, None, stride, padding, dilation, 1)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    if C._conv_t_phases(g, w, x_shape, stride, padding, dilation) is None:
+        pytest.skip("no BLAS ?gemm bound here")
+    got = C._conv_t_forward(g, w, x_shape, stride, padding, dilation, 1)
+    monkeypatch.setattr(C, "_conv_t_phases", lambda *a: None)  # col2im
+    want = C._conv_t_forward(g, w, x_shape, stride, padding, dilation, 1)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    assert got.shape == x_shape and got.dtype == dtype
+
+
+def test_phase_conv_transpose_falls_back_without_blas(monkeypatch):
+    from ember import _blas
+
+    rng = np.random.default_rng(17)
+    g = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    monkeypatch.setattr(_blas, "_bound", {})
+    assert C._conv_t_phases(g, w, (2, 2, 8, 8), (2, 2), (1, 1), (1, 1)) is None
+    out = C._conv_t_forward(g, w, (2, 2, 8, 8), (2, 2), (1, 1), (1, 1), 1)
+    assert out.shape == (2, 2, 8, 8) and np.isfinite(out).all()
+
+
+def test_strided_conv2d_through_the_phases_passes_gradcheck(monkeypatch):
+    calls = []
+    real = C._conv_t_phases
+    monkeypatch.setattr(C, "_conv_t_phases", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(18)
+    x = ember.tensor(rng.standard_normal((2, 3, 7, 6)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((4, 3, 3, 2)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(4), requires_grad=True)
+
+    def f(x, w, b):
+        return ember.nn.functional.conv2d(x, w, b, stride=(2, 3), padding=1, dilation=(1, 2))
+
+    assert ember.autograd.gradcheck(f, (x, w, b))
+    assert ember.autograd.gradgradcheck(f, (x, w, b))
+    assert calls  # the input gradient went through the phases
