@@ -59,6 +59,11 @@ MODULES = [
         lambda nn: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
         (2, 4, 4, 3),
     ),
+    (  # ungrouped and strided: the phase-grid products (ember.ops.conv._conv_t_phases)
+        "conv_transpose2d_strided",
+        lambda nn: nn.ConvTranspose2d(3, 4, 3, stride=(2, 3), padding=1, output_padding=(1, 2)),
+        (2, 3, 4, 5),
+    ),
     (
         "conv_transpose2d_dilation",
         lambda nn: nn.ConvTranspose2d(2, 3, 2, dilation=2, bias=False),
@@ -169,3 +174,32 @@ def test_state_dict_round_trip_to_torch():
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_resnet_stage_conv_through_shifted_products_matches(dtype):
+    # 16 channels at 32x32, stride 1: ember computes it as shifted-window products (no im2col)
+    from ember.ops import conv as C
+
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((2, 16, 32, 32)).astype(dtype)
+    g = rng.standard_normal((2, 16, 32, 32)).astype(dtype)
+    assert C._taps_suit(x, np.zeros((16, 16, 3, 3), dtype), (1, 1), (1, 1), 1, 32, 32)
+    out = {}
+    for lib, nn in ((torch, tnn), (ember, enn)):
+        if lib is torch:
+            lib.manual_seed(0)
+            layer = nn.Conv2d(16, 16, 3, padding=1).to(getattr(torch, dtype))
+            state = {k: v.detach().numpy() for k, v in layer.state_dict().items()}
+        else:
+            layer = nn.Conv2d(16, 16, 3, padding=1, dtype=getattr(ember, dtype))
+            layer.load_state_dict({k: ember.tensor(v) for k, v in state.items()})
+        xi = lib.tensor(x, requires_grad=True)
+        y = layer(xi)
+        y.backward(lib.tensor(g))
+        out[lib.__name__] = [
+            a.detach().numpy() for a in (y, xi.grad, layer.weight.grad, layer.bias.grad)
+        ]
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
+    for e, t in zip(out["ember"], out["torch"], strict=True):
+        np.testing.assert_allclose(e, t, **tol)
