@@ -20,6 +20,8 @@ Kernels take 2-D geometry (``stride``, ``padding``, ``dilation`` as pairs); 1-D 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -141,7 +143,7 @@ def _lowering(x, kh, kw, stride, padding, dilation, oh, ow):
 
 def _wcols(w, kmajor: bool) -> np.ndarray:
     """Ungrouped weight (O, C, kh, kw) as the (K, O) matrix matching a lowering's columns."""
-    return w.reshape(w.shape[0], -1).T if kmajor else _wmat(w, 1)[0].T
+    return _matrix(w).T if kmajor else _wmat(w, 1)[0].T
 
 
 def _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, oh, ow):
@@ -160,6 +162,11 @@ def _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, oh, ow):
                 :, :, :, :, i, j
             ]
     return buf[:, p0 : p0 + h, p1 : p1 + w].reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+def _matrix(a: np.ndarray) -> np.ndarray:
+    """``a`` as a (len(a), rest) matrix; unlike ``reshape(len(a), -1)`` also when ``a`` is empty."""
+    return a.reshape(a.shape[0], math.prod(a.shape[1:]))
 
 
 def _wmat(w, groups):
@@ -249,6 +256,8 @@ def _taps_suit(x, w, stride, padding, groups, oh, ow) -> bool:
     grid = (h + 2 * padding[0]) * (wd + 2 * padding[1])
     return (
         groups == 1
+        and n > 0
+        and w.size > 0
         and stride == (1, 1)
         and kh * kw > 1
         and _TAPS_CHANNELS[0] <= c <= _TAPS_CHANNELS[1]
@@ -313,7 +322,7 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
     cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     wm = _wmat(w, groups)
     if groups == 1:
-        out = cols.reshape(cols.shape[0], -1) @ wm[0].T  # (M, K) @ (K, O)
+        out = _matrix(cols) @ wm[0].T  # (M, K) @ (K, O)
     else:  # one batched product over groups: (G, M, K_g) @ (G, K_g, O_g)
         out = np.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))
         out = out.transpose(1, 0, 2).reshape(-1, o)
@@ -373,14 +382,14 @@ def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
         wf = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
         wf = wf.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
         return _conv_forward(g, wf, None, (1, 1), full, dilation, groups)[0]
-    if groups == 1 and kh * kw > 1 and g.dtype == w.dtype:
+    if groups == 1 and kh * kw > 1 and g.size and w.size and g.dtype == w.dtype:
         out = _conv_t_phases(g, w, shape, stride, padding, dilation)
         if out is not None:
             return out.transpose(0, 3, 1, 2)
     rows = _rows(g, groups)
     wm = _wmat(w, groups)
     if groups == 1:
-        dcols = rows.reshape(rows.shape[0], -1) @ wm[0]  # (M, O) @ (O, K)
+        dcols = _matrix(rows) @ wm[0]  # (M, O) @ (O, K)
     else:
         dcols = np.matmul(rows.transpose(1, 0, 2), wm).transpose(1, 0, 2)
     return _col2im(dcols, shape, kh, kw, stride, padding, dilation, groups, g.shape[2], g.shape[3])
@@ -440,7 +449,7 @@ def _conv_w_forward(x, g, w_shape, stride, padding, dilation, groups, cols=None)
     if lowering is not None:
         # sum of per-chunk products, each chunk's patches multiplied while in cache; summed as
         # dw.T = cols.T @ g: 8-12% faster than g.T @ cols on ResNet-20's shapes (OpenBLAS)
-        g2 = rows.reshape(rows.shape[0], -1)
+        g2 = _matrix(rows)
         dwt = np.zeros((kh * kw * cg, o), np.result_type(x, g))
         lowered, kmajor = lowering
         for r0, r1, cols in lowered:
@@ -452,7 +461,7 @@ def _conv_w_forward(x, g, w_shape, stride, padding, dilation, groups, cols=None)
     if cols is None:
         cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     if groups == 1:
-        dw = (rows.reshape(rows.shape[0], -1).T @ cols.reshape(cols.shape[0], -1))[None]
+        dw = (_matrix(rows).T @ _matrix(cols))[None]
     else:  # (G, O_g, M) @ (G, M, K_g)
         dw = np.matmul(rows.transpose(1, 2, 0), cols.transpose(1, 0, 2))
     dw = dw.reshape(groups, o // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)

@@ -526,3 +526,27 @@ def test_strided_conv2d_through_the_phases_passes_gradcheck(monkeypatch):
     assert ember.autograd.gradcheck(f, (x, w, b))
     assert ember.autograd.gradgradcheck(f, (x, w, b))
     assert calls  # the input gradient went through the phases
+
+
+@pytest.mark.parametrize("n, c_in, c_out", [(0, 16, 8), (2, 16, 0), (2, 0, 8)])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_empty_batches_and_channels_give_empty_results_on_every_path(
+    n, c_in, c_out, transposed, monkeypatch
+):
+    # shapes the shifted-window and phase paths would take, were they not empty
+    monkeypatch.setattr(C, "_TAPS_MAX_GRID", 100.0)
+    nn = ember.nn
+    if transposed:
+        layer = nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)
+        want = (n, c_out, 16, 16)
+    else:
+        layer = nn.Conv2d(c_in, c_out, 3, padding=1)
+        want = (n, c_out, 8, 8)
+    x = ember.zeros(n, 8, 8, c_in).permute(0, 3, 1, 2).requires_grad_()  # channels-last
+    y = layer(x)
+    assert tuple(y.shape) == want
+    y.sum().backward()
+    assert tuple(x.grad.shape) == tuple(x.shape)
+    assert tuple(layer.weight.grad.shape) == tuple(layer.weight.shape)
+    per_channel = float(n * want[2] * want[3])  # d sum / d bias: one per output position
+    np.testing.assert_array_equal(layer.bias.grad.numpy(), np.full(c_out, per_channel))
