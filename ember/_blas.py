@@ -12,17 +12,20 @@ multiply-add in its vector loop and not in its tail, so its result would depend 
 or a thread's share ends: it is not used.)
 
 ``shifted_matmul_sum`` adds up products of row-shifted windows of one matrix, each product added
-into the output by ``?gemm`` itself (``beta = 1``) straight from the shifted address: a stride-1
-convolution computed this way reads its input in place, with no patch matrix (see
+into the output by ``?gemm`` itself (``beta = 1``) straight from the shifted address; its mirror
+``shifted_matmul_add`` adds one matrix's products into shifted windows of the output. A stride-1
+convolution and a strided transposed convolution computed this way need no patch matrix (see
 ``ember.ops.conv``). NumPy can neither accumulate a product into an array nor multiply a window
-without a copy, so this one has no NumPy fallback: callers use another method when it is absent.
+without a copy, so these have no NumPy fallback: they return False and callers use another
+method. They are exact up to the order of summation, not bit-identical to another method.
 
 The library is looked up on first use among the files this process has mapped (Linux), then in
 NumPy's wheel folders; OpenBLAS's symbols are tried with the ``scipy_`` prefix and ``64_`` suffix
 of NumPy's wheels (64-bit integers) and plain. Nothing is bound when no library answers, when a
-self-check disagrees with NumPy, or when ``EMBER_NO_BLAS_KERNELS=1`` is set: the functions then
-compute the same update with NumPy ufuncs. Only C-contiguous float32/float64 arrays of at least
-``_MIN_SIZE`` elements go to BLAS (below that the call's overhead costs more than it saves).
+self-check disagrees with NumPy, or when ``EMBER_NO_BLAS_KERNELS=1`` is set: ``axpby``/``axpy``
+then compute the same update with NumPy ufuncs. Of those two, only C-contiguous float32/float64
+arrays of at least ``_MIN_SIZE`` elements go to BLAS (below that the call's overhead costs more
+than it saves).
 """
 
 from __future__ import annotations

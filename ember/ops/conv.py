@@ -1,9 +1,13 @@
 """Convolution kernels: conv, its two adjoints (transposed conv, weight gradient), im2col/col2im.
 
-Everything is lowered to one BLAS product per layer (a batched one over groups). The patch
+Most layers are lowered to one BLAS product per layer (a batched one over groups). The patch
 matrix ("cols") is laid out channels-last, ``(N * OH * OW, groups, kh * kw * C_g)``: its copy
 out of the input reads contiguous channel runs, and the output ``(N * OH * OW, C_out)`` is
 returned as a channels-last view of ``(N, C_out, OH, OW)``, which the next layer reads cheaply.
+Two cases skip the patch matrix where NumPy's BLAS can add products in place
+(``ember._blas``): stride-1 convolutions with few channels on large images, as a sum of one
+product per kernel tap over shifted windows of the padded input (``_taps_forward``), and
+strided transposed convolutions, one stride-1 grid per output phase (``_conv_t_phases``).
 
 The three ops below are each other's derivatives, so gradients of any order exist:
 
