@@ -172,18 +172,30 @@ def test_few_channel_nchw_conv2d_passes_gradcheck():
     assert ember.autograd.gradgradcheck(f, (w, b))
 
 
-def test_batch_chunked_conv2d_passes_gradcheck(monkeypatch):
-    monkeypatch.setattr(C, "_COLS_CHUNK_BYTES", 1)  # one image per chunk
-    rng = np.random.default_rng(4)
-    x = ember.tensor(rng.standard_normal((3, 2, 5, 5)), requires_grad=True)
-    w = ember.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
-    b = ember.tensor(rng.standard_normal(3), requires_grad=True)
+def _conv2d_passes_gradchecks(seed, x_shape, w_shape, **geometry):
+    """float64 gradcheck and gradgradcheck of ``conv2d`` (with bias) in ``geometry``."""
+    rng = np.random.default_rng(seed)
+    x = ember.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    w = ember.tensor(rng.standard_normal(w_shape), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(w_shape[0]), requires_grad=True)
 
     def f(x, w, b):
-        return ember.nn.functional.conv2d(x, w, b, padding=1)
+        return ember.nn.functional.conv2d(x, w, b, **geometry)
 
     assert ember.autograd.gradcheck(f, (x, w, b))
     assert ember.autograd.gradgradcheck(f, (x, w, b))
+
+
+def _count_calls(monkeypatch, name: str) -> list:
+    """Calls of ``ember.ops.conv.<name>`` from now on, one entry each."""
+    calls, real = [], getattr(C, name)
+    monkeypatch.setattr(C, name, lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def test_batch_chunked_conv2d_passes_gradcheck(monkeypatch):
+    monkeypatch.setattr(C, "_COLS_CHUNK_BYTES", 1)  # one image per chunk
+    _conv2d_passes_gradchecks(4, (3, 2, 5, 5), (3, 2, 3, 3), padding=1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -451,19 +463,8 @@ def test_shifted_product_lowering_falls_back_without_blas(monkeypatch):
 
 def test_conv2d_through_the_shifted_products_passes_gradcheck(monkeypatch):
     monkeypatch.setattr(C, "_TAPS_MAX_GRID", 100.0)
-    calls = []
-    real = C._taps_forward
-    monkeypatch.setattr(C, "_taps_forward", lambda *a: calls.append(1) or real(*a))
-    rng = np.random.default_rng(14)
-    x = ember.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
-    w = ember.tensor(rng.standard_normal((3, 4, 3, 3)), requires_grad=True)
-    b = ember.tensor(rng.standard_normal(3), requires_grad=True)
-
-    def f(x, w, b):
-        return ember.nn.functional.conv2d(x, w, b, padding=1)
-
-    assert ember.autograd.gradcheck(f, (x, w, b))
-    assert ember.autograd.gradgradcheck(f, (x, w, b))
+    calls = _count_calls(monkeypatch, "_taps_forward")
+    _conv2d_passes_gradchecks(14, (2, 4, 5, 6), (3, 4, 3, 3), padding=1)
     assert calls  # the forward (and double backward's convolutions) took the products
 
 
@@ -512,19 +513,9 @@ def test_phase_conv_transpose_falls_back_without_blas(monkeypatch):
 
 
 def test_strided_conv2d_through_the_phases_passes_gradcheck(monkeypatch):
-    calls = []
-    real = C._conv_t_phases
-    monkeypatch.setattr(C, "_conv_t_phases", lambda *a: calls.append(1) or real(*a))
-    rng = np.random.default_rng(18)
-    x = ember.tensor(rng.standard_normal((2, 3, 7, 6)), requires_grad=True)
-    w = ember.tensor(rng.standard_normal((4, 3, 3, 2)), requires_grad=True)
-    b = ember.tensor(rng.standard_normal(4), requires_grad=True)
-
-    def f(x, w, b):
-        return ember.nn.functional.conv2d(x, w, b, stride=(2, 3), padding=1, dilation=(1, 2))
-
-    assert ember.autograd.gradcheck(f, (x, w, b))
-    assert ember.autograd.gradgradcheck(f, (x, w, b))
+    calls = _count_calls(monkeypatch, "_conv_t_phases")
+    geometry = dict(stride=(2, 3), padding=1, dilation=(1, 2))
+    _conv2d_passes_gradchecks(18, (2, 3, 7, 6), (4, 3, 3, 2), **geometry)
     assert calls  # the input gradient went through the phases
 
 
