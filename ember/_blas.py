@@ -234,8 +234,12 @@ def _window_products(name, a, a_offsets, m, w, out, out_offsets, first_beta: flo
             f"times {w.shape} factors into offsets {list(out_offsets)} of {out.shape}"
         )
     fn = _gemm_for(a, w, out)
-    if fn is None or not m:
-        return fn is not None  # no rows: nothing to compute
+    if fn is None:
+        return False
+    if not (m and k and n):  # empty products (BLAS would reject zero leading dimensions)
+        if first_beta == 0:
+            out[:m] = 0  # a sum of empty products
+        return True
     a0, c0 = _address(a), _address(out)
     for t, (a_off, out_off) in enumerate(zip(a_offsets, out_offsets)):
         beta = first_beta if t == 0 else 1.0

@@ -235,3 +235,16 @@ def test_shifted_matmul_add_checks_like_the_sum(monkeypatch):
     out = np.zeros((12, 3), np.float32)
     assert not _blas.shifted_matmul_add(a, 10, w, out, [0, 2])
     np.testing.assert_array_equal(out, 0)
+
+
+@pytest.mark.parametrize("k, n", [(0, 3), (4, 0)])
+def test_shifted_products_of_empty_matrices(gemm_bound, k, n, capfd):
+    a = np.ones((12, k), np.float32)
+    w = np.ones((2, k, n), np.float32)
+    out = np.full((10, n), 5.0, np.float32)
+    assert _blas.shifted_matmul_sum(a, [0, 2], 10, w, out)
+    np.testing.assert_array_equal(out, 0.0)  # a sum of no terms
+    out[:] = 5.0
+    assert _blas.shifted_matmul_add(a[:8], 8, w, out, [0, 2])
+    np.testing.assert_array_equal(out, 5.0)  # nothing added
+    assert capfd.readouterr().err == ""  # BLAS never saw (and never complained about) them
