@@ -55,45 +55,60 @@ class CrossEntropyIndex(Function):
     @staticmethod
     def forward(ctx, x, target, ignore_index, reduction):
         n, c = x.shape
-        valid = target != ignore_index
-        bad = valid & ((target < 0) | (target >= c))
-        if bad.any():
-            raise IndexError(
-                f"cross_entropy(): Target {target[bad][0]} is out of bounds for {c} classes."
-            )
-        safe = np.where(valid, target, 0)
+        valid = _counted_targets(target, ignore_index, c)
+        safe = target if valid is None else np.where(valid, target, 0)
         shifted = x - x.max(1, keepdims=True)
         expd = np.exp(shifted)
         sums = expd.sum(1, keepdims=True)
-        rows = np.arange(n)
+        flat = np.arange(0, n * c, c) + safe  # each row's target in the flattened (N, C)
         # -log p_t = log(sum exp(x - max)) - (x_t - max); finite for logits of any size
-        per_item = (np.log(sums[:, 0]) - shifted[rows, safe]) * valid
-        ctx.count = valid.sum()
-        ctx.valid, ctx.safe = valid, safe
+        per_item = np.log(sums[:, 0])
+        per_item -= shifted.reshape(-1).take(flat)
+        if valid is not None:
+            per_item *= valid
+        ctx.count = n if valid is None else valid.sum()
+        ctx.valid, ctx.safe, ctx.flat = valid, safe, flat
         ctx.probs = np.divide(expd, sums, out=expd)  # softmax, kept for backward
         return _reduce(per_item.astype(x.dtype, copy=False), reduction, ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
         reduction = ctx._inputs[3]
-        valid, safe, dtype = ctx.valid, ctx.safe, ctx.probs.dtype
+        valid, dtype = ctx.valid, ctx.probs.dtype
         g = _grad_scale(grad._data, reduction, ctx.count, dtype)
-        # d(-log p_t)/dx = softmax(x) - onehot(t), for valid rows, times the upstream grad
-        w = (g * valid).astype(dtype, copy=False)[:, None]
         if STATE.grad_enabled:  # create_graph: softmax recomputed as a recorded op of x
             onehot = np.zeros_like(ctx.probs)
-            onehot[np.arange(len(safe)), safe] = 1
+            onehot.reshape(-1)[ctx.flat] = 1
             p = act.softmax(ctx.inputs[0], 1)
             up = grad.reshape(-1, 1) if reduction == "none" else grad
             return (p - Tensor._make(onehot)) * up * _mask_scale(ctx, reduction), None, None, None
-        gx = ctx.probs * w
-        gx[np.arange(len(safe)), safe] -= w[:, 0]
+        # d(-log p_t)/dx = softmax(x) - onehot(t), for counted rows, times the upstream grad
+        w = g if valid is None else (g * valid).astype(dtype, copy=False)
+        gx = ctx.probs * (w if w.ndim == 0 else w[:, None])
+        gx.reshape(-1)[ctx.flat] -= w
         return Tensor._make(gx), None, None, None
+
+
+def _counted_targets(target: np.ndarray, ignore_index: int, c: int):
+    """Which targets count (those not equal to ``ignore_index``) as a bool mask, or None when
+    all of them do; IndexError names the first counted target outside ``[0, C)``."""
+    if target.size:
+        lo, hi = target.min(), target.max()
+        if 0 <= lo and hi < c and not lo <= ignore_index <= hi:  # the common case: 2 passes
+            return None
+    valid = target != ignore_index
+    bad = valid & ((target < 0) | (target >= c))
+    if bad.any():
+        raise IndexError(
+            f"cross_entropy(): Target {target[bad][0]} is out of bounds for {c} classes."
+        )
+    return valid
 
 
 def _mask_scale(ctx, reduction):
     """valid / count (mean), valid (sum, none): the per-row factor of the gradient, (N, 1)."""
-    scale = ctx.valid.astype(ctx.probs.dtype)[:, None]
+    valid = ctx.valid if ctx.valid is not None else np.ones(ctx.probs.shape[0], bool)
+    scale = valid.astype(ctx.probs.dtype)[:, None]
     if reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = scale / ctx.count
