@@ -24,156 +24,68 @@ def _fn(lib):
 
 
 # -- errors ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "name",
-    [
-        "mse_loss",
-        "l1_loss",
-        "smooth_l1_loss",
-        "huber_loss",
-        "binary_cross_entropy",
-        "binary_cross_entropy_with_logits",
-        "multilabel_soft_margin_loss",
-        "hinge_embedding_loss",
-        "kl_div",
-        "poisson_nll_loss",
-    ],
-)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                                  "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                                  "multilabel_soft_margin_loss", "hinge_embedding_loss",
+                                  "kl_div", "poisson_nll_loss"])
 def test_bad_reduction_string_is_a_value_error(name):
-    check_error(
-        lambda lib: getattr(_fn(lib), name)(lib.rand(3), lib.rand(3), reduction="avg"),
-        ValueError,
-        "avg",
-        "reduction",
-    )
+    check_error(lambda lib: getattr(_fn(lib), name)(lib.rand(3), lib.rand(3), reduction="avg"),
+                ValueError, "avg", "reduction")
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "nll_loss", "multi_margin_loss"])
 def test_bad_reduction_for_class_losses(name):
-    check_error(
-        lambda lib: getattr(_fn(lib), name)(lib.rand(2, 3), lib.tensor([0, 1]), reduction="x"),
-        ValueError,
-        name,
-    )
+    check_error(lambda lib: getattr(_fn(lib), name)(lib.rand(2, 3), lib.tensor([0, 1]),
+                                                    reduction="x"), ValueError, name)
 
 
 def test_class_index_out_of_range():
-    check_error(
-        lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.tensor([0, 1, 4])),
-        IndexError,
-        "cross_entropy",
-        "Target 4 is out of bounds",
-    )
-    check_error(
-        lambda lib: _fn(lib).nll_loss(lib.randn(3, 4), lib.tensor([0, -3, 1])),
-        IndexError,
-        "nll_loss",
-        "Target -3",
-    )
-    check_error(
-        lambda lib: _fn(lib).cross_entropy(lib.randn(2, 3, 5), lib.full((2, 5), 3)),
-        IndexError,
-        "Target 3",
-    )
-    check_error(
-        lambda lib: _fn(lib).multi_margin_loss(lib.randn(3, 4), lib.tensor([0, 1, 5])),
-        RuntimeError,
-        "target out of range",
-    )
+    check_error(lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.tensor([0, 1, 4])),
+                IndexError, "cross_entropy", "Target 4 is out of bounds")
+    check_error(lambda lib: _fn(lib).nll_loss(lib.randn(3, 4), lib.tensor([0, -3, 1])),
+                IndexError, "nll_loss", "Target -3")
+    check_error(lambda lib: _fn(lib).cross_entropy(lib.randn(2, 3, 5), lib.full((2, 5), 3)),
+                IndexError, "Target 3")
+    check_error(lambda lib: _fn(lib).multi_margin_loss(lib.randn(3, 4), lib.tensor([0, 1, 5])),
+                RuntimeError, "target out of range")
 
 
 def test_target_shape_and_dtype_errors():
-    check_error(
-        lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.tensor([0, 1])),
-        ValueError,
-        "cross_entropy",
-        "batch_size (3)",
-        "batch_size (2)",
-    )
-    check_error(
-        lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.tensor([0.0, 1.0, 2.0])),
-        RuntimeError,
-        "cross_entropy",
-        "Long",
-    )
-    check_error(
-        lambda lib: _fn(lib).nll_loss(lib.randn(3, 4, 5), lib.zeros(3, 4).long()),
-        RuntimeError,
-        "nll_loss",
-        "(3, 5)",
-        "(3, 4)",
-    )
-    check_error(
-        lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.zeros(3, 2).long()),
-        RuntimeError,
-        "cross_entropy",
-    )
-    check_error(
-        lambda lib: _fn(lib).nll_loss(lib.randn(3, 4), lib.tensor([0, 1, 2]), weight=lib.ones(3)),
-        RuntimeError,
-        "weight tensor should be defined",
-        "4 classes",
-    )
-    check_error(
-        lambda lib: _fn(lib).binary_cross_entropy(lib.rand(3), lib.rand(2)),
-        ValueError,
-        "binary_cross_entropy",
-        "(2,)",
-        "(3,)",
-    )
-    check_error(
-        lambda lib: _fn(lib).binary_cross_entropy(lib.tensor([1.5]), lib.rand(1)),
-        RuntimeError,
-        "between 0 and 1",
-    )
-    check_error(
-        lambda lib: _fn(lib).binary_cross_entropy_with_logits(lib.rand(3), lib.rand(2)),
-        ValueError,
-        "Target size",
-        "(2,)",
-        "(3,)",
-    )
-    check_error(
-        lambda lib: _fn(lib).multi_margin_loss(lib.rand(3, 4), lib.tensor([0, 1, 2]), p=3),
-        ValueError,
-        "p == 1",
-    )
-    check_error(
-        lambda lib: _fn(lib).gaussian_nll_loss(lib.rand(3, 4), lib.rand(3, 4), lib.rand(3, 3)),
-        ValueError,
-        "var",
-    )
-    check_error(
-        lambda lib: _fn(lib).gaussian_nll_loss(lib.rand(3, 4), lib.rand(3, 4), -lib.rand(3, 4)),
-        ValueError,
-        "negative",
-    )
-    check_error(
-        lambda lib: _fn(lib).cross_entropy(
-            lib.randn(3, 4), lib.tensor([0, 1, 2]), label_smoothing=1.5
-        ),
-        RuntimeError,
-        "label_smoothing",
-    )
+    check_error(lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.tensor([0, 1])),
+                ValueError, "cross_entropy", "batch_size (3)", "batch_size (2)")
+    check_error(lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.tensor([0.0, 1.0, 2.0])),
+                RuntimeError, "cross_entropy", "Long")
+    check_error(lambda lib: _fn(lib).nll_loss(lib.randn(3, 4, 5), lib.zeros(3, 4).long()),
+                RuntimeError, "nll_loss", "(3, 5)", "(3, 4)")
+    check_error(lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.zeros(3, 2).long()),
+                RuntimeError, "cross_entropy")
+    check_error(lambda lib: _fn(lib).nll_loss(lib.randn(3, 4), lib.tensor([0, 1, 2]),
+                                              weight=lib.ones(3)),
+                RuntimeError, "weight tensor should be defined", "4 classes")
+    check_error(lambda lib: _fn(lib).binary_cross_entropy(lib.rand(3), lib.rand(2)), ValueError,
+                "binary_cross_entropy", "(2,)", "(3,)")
+    check_error(lambda lib: _fn(lib).binary_cross_entropy(lib.tensor([1.5]), lib.rand(1)),
+                RuntimeError, "between 0 and 1")
+    check_error(lambda lib: _fn(lib).binary_cross_entropy_with_logits(lib.rand(3), lib.rand(2)),
+                ValueError, "Target size", "(2,)", "(3,)")
+    check_error(lambda lib: _fn(lib).multi_margin_loss(lib.rand(3, 4), lib.tensor([0, 1, 2]),
+                                                       p=3), ValueError, "p == 1")
+    check_error(lambda lib: _fn(lib).gaussian_nll_loss(lib.rand(3, 4), lib.rand(3, 4),
+                                                       lib.rand(3, 3)), ValueError, "var")
+    check_error(lambda lib: _fn(lib).gaussian_nll_loss(lib.rand(3, 4), lib.rand(3, 4),
+                                                       -lib.rand(3, 4)), ValueError, "negative")
+    check_error(lambda lib: _fn(lib).cross_entropy(lib.randn(3, 4), lib.tensor([0, 1, 2]),
+                                                   label_smoothing=1.5), RuntimeError,
+                "label_smoothing")
     with pytest.raises(TypeError, match="mse_loss"):  # PyTorch: AttributeError on list.size
         F.mse_loss([1.0], ember.ones(1))
 
 
 def test_module_constructor_errors_match_pytorch():
-    check_error(
-        lambda lib: (
-            lib.nn.TripletMarginLoss(margin=0)
-            if lib is not ember
-            else nnm.TripletMarginLoss(margin=0)
-        ),
-        ValueError,
-        "margin",
-    )
-    check_error(
-        lambda lib: lib.nn.MultiMarginLoss(p=3) if lib is not ember else nnm.MultiMarginLoss(p=3),
-        ValueError,
-        "p == 1",
-    )
+    check_error(lambda lib: lib.nn.TripletMarginLoss(margin=0) if lib is not ember
+                else nnm.TripletMarginLoss(margin=0), ValueError, "margin")
+    check_error(lambda lib: lib.nn.MultiMarginLoss(p=3) if lib is not ember
+                else nnm.MultiMarginLoss(p=3), ValueError, "p == 1")
 
 
 # -- numerical stability -----------------------------------------------------------------------
@@ -193,9 +105,8 @@ def test_cross_entropy_with_huge_logits_is_finite_and_exact(dtype):
 def test_bce_with_logits_with_huge_logits(dtype):
     x = _t([1000.0, -1000.0, 1000.0, -1000.0], dtype, requires_grad=True)
     t = _t([1.0, 0.0, 0.0, 1.0], dtype)
-    loss = F.binary_cross_entropy_with_logits(
-        x, t, reduction="none", pos_weight=_t([2.0] * 4, dtype)
-    )
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction="none",
+                                              pos_weight=_t([2.0] * 4, dtype))
     np.testing.assert_allclose(loss.detach().numpy(), [0.0, 0.0, 1000.0, 2000.0])
     loss.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 1.0, -2.0])
@@ -250,9 +161,8 @@ def test_kl_div_reductions():
     assert F.kl_div(logp, t, reduction="batchmean").item() == pytest.approx(total / 2)
     with pytest.warns(UserWarning, match="batchmean"):
         assert F.kl_div(logp, t).item() == pytest.approx(total / 6)
-    np.testing.assert_allclose(
-        F.kl_div(logp, t.log(), reduction="sum", log_target=True).item(), total, rtol=1e-12
-    )
+    np.testing.assert_allclose(F.kl_div(logp, t.log(), reduction="sum", log_target=True).item(),
+                               total, rtol=1e-12)
     # a zero target contributes 0 (xlogy), not nan
     assert F.kl_div(logp, _t([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]]), reduction="sum").item() > 0
 
@@ -273,11 +183,8 @@ def test_cross_entropy_class_probabilities_equal_one_hot_indices():
     t = ember.tensor([0, 3, 1, 1, 2])
     one_hot = _t(np.eye(4)[t.numpy()])
     for red in ("mean", "sum", "none"):
-        np.testing.assert_allclose(
-            F.cross_entropy(x, one_hot, reduction=red).numpy(),
-            F.cross_entropy(x, t, reduction=red).numpy(),
-            rtol=1e-12,
-        )
+        np.testing.assert_allclose(F.cross_entropy(x, one_hot, reduction=red).numpy(),
+                                   F.cross_entropy(x, t, reduction=red).numpy(), rtol=1e-12)
 
 
 # -- modules -----------------------------------------------------------------------------------
