@@ -67,7 +67,7 @@ class CrossEntropyIndex(Function):
         if valid is not None:
             per_item *= valid
         ctx.count = n if valid is None else valid.sum()
-        ctx.valid, ctx.safe, ctx.flat = valid, safe, flat
+        ctx.valid, ctx.flat = valid, flat
         ctx.probs = np.divide(expd, sums, out=expd)  # softmax, kept for backward
         return _reduce(per_item.astype(x.dtype, copy=False), reduction, ctx.count)
 
