@@ -261,7 +261,6 @@ def _taps_suit(x, w, stride, padding, groups, oh, ow) -> bool:
     return (
         groups == 1
         and n > 0
-        and w.size > 0
         and stride == (1, 1)
         and kh * kw > 1
         and _TAPS_CHANNELS[0] <= c <= _TAPS_CHANNELS[1]
@@ -307,12 +306,21 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
     ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
     if n == 1 and groups == 1:
         return _conv_single(x, w, b, stride, padding, dilation, oh, ow), None
+    out, cols = _conv_rows(x, w, stride, padding, dilation, groups, oh, ow)
+    if b is not None:
+        ch.apply(np.add, out, b, out=out)  # long inner loops, not C-long ones
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), cols
+
+
+def _conv_rows(x, w, stride, padding, dilation, groups, oh, ow):
+    """``conv(x, w)`` as C-contiguous channels-last rows (N * OH * OW, O), and the patch matrix
+    when one was built for the whole batch (else None)."""
+    n = x.shape[0]
+    o, _, kh, kw = w.shape
     if _taps_suit(x, w, stride, padding, groups, oh, ow):
         out = _taps_forward(x, w, padding, dilation, oh, ow)
         if out is not None:
-            if b is not None:
-                ch.apply(np.add, out.reshape(-1, o), b, out=out.reshape(-1, o))
-            return out.transpose(0, 3, 1, 2), None
+            return out.reshape(n * oh * ow, o), None
     lowering = _lowering(x, kh, kw, stride, padding, dilation, oh, ow) if groups == 1 else None
     if lowering is not None:  # lower and multiply a few images at a time
         out = np.empty((n * oh * ow, o), np.result_type(x, w))
@@ -320,19 +328,14 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups):
         wt = _wcols(w, kmajor)
         for r0, r1, cols in lowered:
             np.matmul(cols, wt, out=out[r0:r1])
-        if b is not None:
-            ch.apply(np.add, out, b, out=out)  # long inner loops, not C-long ones
-        return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), None
+        return out, None
     cols = _im2col(x, kh, kw, stride, padding, dilation, groups, oh, ow)
     wm = _wmat(w, groups)
     if groups == 1:
-        out = _matrix(cols) @ wm[0].T  # (M, K) @ (K, O)
-    else:  # one batched product over groups: (G, M, K_g) @ (G, K_g, O_g)
-        out = np.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))
-        out = out.transpose(1, 0, 2).reshape(-1, o)
-    if b is not None:
-        ch.apply(np.add, out, b, out=out)  # out: C-contiguous (N*OH*OW, O)
-    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), cols
+        return _matrix(cols) @ wm[0].T, cols  # (M, K) @ (K, O)
+    # one batched product over groups: (G, M, K_g) @ (G, K_g, O_g)
+    out = np.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))
+    return out.transpose(1, 0, 2).reshape(n * oh * ow, o), cols
 
 
 def _full_padding(g_shape, w_shape, shape, stride, padding, dilation):
@@ -386,7 +389,7 @@ def _conv_t_forward(g, w, shape, stride, padding, dilation, groups):
         wf = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
         wf = wf.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1, ::-1]
         return _conv_forward(g, wf, None, (1, 1), full, dilation, groups)[0]
-    if groups == 1 and kh * kw > 1 and g.size and w.size and g.dtype == w.dtype:
+    if groups == 1 and kh * kw > 1 and g.size and g.dtype == w.dtype:
         out = _conv_t_phases(g, w, shape, stride, padding, dilation)
         if out is not None:
             return out.transpose(0, 3, 1, 2)
