@@ -17,7 +17,9 @@ def _channels_last(a: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("ufunc", [np.add, np.subtract, np.multiply])
 @pytest.mark.parametrize(
     "r, c",
-    [(64, 16), (96, 24), (7, 16), (5, 3000), (0, 8)],  # regrouped; prime rows; wide; empty
+    # regrouped; regrouped up to apply's full row length; prime rows; wide; wider than that
+    # row length; empty
+    [(64, 16), (2048, 16), (96, 24), (7, 16), (5, 3000), (3, 9000), (0, 8)],
 )
 def test_apply_equals_broadcasting(ufunc, r, c):
     rng = np.random.default_rng(0)
