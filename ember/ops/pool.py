@@ -1,6 +1,6 @@
 """Pooling and resampling kernels: max pooling (with indices), adaptive max pooling, and the
-constant tables (average divisors, adaptive-average and interpolation matrices, nearest
-indices) that let average pooling and interpolation be composed from differentiable ops.
+constant tables (average divisors, adaptive-average matrices) that let average pooling be
+composed from differentiable ops (interpolation's tables are in ``ember.ops.resample``).
 
 Max pooling takes a running max over the kh*kw kernel offsets (strided slices of the input in
 its own memory order, no window copies) and records each window's argmax offset. Its backward
@@ -25,8 +25,6 @@ __all__ = [
     "adaptive_max_pool",
     "avg_divisor",
     "adaptive_avg_matrix",
-    "interp_matrix",
-    "nearest_index",
 ]
 
 
@@ -353,35 +351,6 @@ def adaptive_avg_matrix(size: int, out: int, dtype) -> Tensor:
     pos = np.arange(size)
     m = (pos >= start[:, None]) & (pos < end[:, None])
     return Tensor._make((m / (end - start)[:, None]).astype(dtype))
-
-
-def _scale(size: int, out: int, scale, align_corners: bool) -> float:
-    if align_corners:
-        return (size - 1) / (out - 1) if out > 1 else 0.0
-    return 1.0 / scale if scale is not None and scale > 0 else size / out
-
-
-def interp_matrix(size: int, out: int, scale, align_corners: bool, dtype) -> Tensor:
-    """(out, size) linear-interpolation matrix along one dim (PyTorch's source-index rule)."""
-    r = _scale(size, out, scale, align_corners)
-    dst = np.arange(out, dtype=np.float64)
-    src = r * dst if align_corners else np.maximum(r * (dst + 0.5) - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
-    i1 = np.minimum(i0 + 1, size - 1)
-    lam = src - i0
-    m = np.zeros((out, size))
-    np.add.at(m, (np.arange(out), i0), 1.0 - lam)  # small (out, size) table, not a hot path
-    np.add.at(m, (np.arange(out), i1), lam)
-    return Tensor._make(m.astype(dtype))
-
-
-def nearest_index(size: int, out: int, scale) -> Tensor:
-    """Source position of each output position for 'nearest' (float32 math, as PyTorch)."""
-    if out == size:
-        return Tensor._make(np.arange(out))
-    r = np.float32(_scale(size, out, scale, False))
-    src = np.floor(np.arange(out, dtype=np.float32) * r).astype(np.int64)
-    return Tensor._make(np.minimum(src, size - 1))
 
 
 def check_pool_size(name: str, in_hw, out_hw, channels) -> None:

@@ -258,6 +258,63 @@ register(
         args(randn(2, 2, 4)),
     ),
     OpCase(
+        "interpolate_bicubic",
+        lambda x: fns(x).interpolate(x, size=(7, 3), mode="bicubic"),
+        args(randn(1, 2, 4, 5)),
+    ),
+    OpCase(
+        "interpolate_bicubic_align_corners",
+        lambda x: fns(x).interpolate(x, scale_factor=1.7, mode="bicubic", align_corners=True),
+        args(randn(1, 2, 3, 4)),
+    ),
+    OpCase(
+        "interpolate_bilinear_antialias",
+        lambda x: fns(x).interpolate(x, size=(3, 2), mode="bilinear", antialias=True),
+        args(randn(1, 2, 7, 5)),
+    ),
+    OpCase(
+        "interpolate_bilinear_antialias_up_and_down",
+        lambda x: fns(x).interpolate(x, scale_factor=(1.5, 0.4), mode="bilinear", antialias=True),
+        args(randn(2, 1, 3, 8)),
+    ),
+    OpCase(
+        "interpolate_bicubic_antialias",
+        lambda x: fns(x).interpolate(
+            x, size=(2, 3), mode="bicubic", align_corners=True, antialias=True
+        ),
+        args(randn(1, 2, 6, 7)),
+    ),
+    OpCase(
+        "interpolate_lanczos",
+        lambda x: fns(x).interpolate(x, size=(3, 4), mode="lanczos", antialias=True),
+        args(randn(1, 1, 8, 6)),
+    ),
+    OpCase(
+        "interpolate_trilinear",
+        lambda x: fns(x).interpolate(x, size=(3, 2, 4), mode="trilinear"),
+        args(randn(1, 2, 2, 3, 3)),
+    ),
+    OpCase(
+        "interpolate_nearest_3d",
+        lambda x: fns(x).interpolate(x, scale_factor=(2, 0.5, 1.5)),
+        args(randn(1, 2, 2, 4, 2)),
+    ),
+    OpCase(
+        "interpolate_nearest_exact",
+        lambda x: fns(x).interpolate(x, size=(5, 3), mode="nearest-exact"),
+        args(randn(1, 2, 3, 7)),
+    ),
+    OpCase(
+        "interpolate_area",
+        lambda x: fns(x).interpolate(x, size=(2, 3), mode="area"),
+        args(randn(1, 2, 5, 7)),
+    ),
+    OpCase(
+        "interpolate_area_3d",
+        lambda x: fns(x).interpolate(x, scale_factor=0.5, mode="area"),
+        args(randn(1, 1, 4, 3, 5)),
+    ),
+    OpCase(
         "pixel_shuffle",
         lambda x: fns(x).pixel_shuffle(x, 2),
         args(randn(1, 8, 2, 3)),

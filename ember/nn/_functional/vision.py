@@ -1,8 +1,8 @@
 """Vision: interpolate/upsample, pixel_shuffle/pixel_unshuffle, pad (``F.*``).
 
-Interpolation is composed of differentiable ops: 'nearest' is an ``index_select`` per spatial
-dim, 'linear'/'bilinear' a product with a (out, in) interpolation matrix per dim (bilinear is
-separable), built from PyTorch's source-index rule in ``ember.ops.pool``.
+Interpolation is composed of differentiable ops: the nearest modes are an ``index_select``
+per spatial dim, the others a product with an (out, in) weight matrix per dim, built from
+PyTorch's rules in ``ember.ops.resample`` (and ``ember.ops.pool`` for 'area').
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 
 from ember._tensor import Tensor
 from ember.ops import pool as _pool
+from ember.ops import resample as _resample
 from ember.ops import shape as _shape
 from ember.ops.index import index_select
 from ember.ops.linalg import matmul
@@ -18,7 +19,24 @@ from ember.ops.shape import pad
 
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "pad"]
 
-_LINEAR = {"linear": 1, "bilinear": 2}
+# modes resampled by a weight matrix per dim: (table kind, number of spatial dims)
+_WEIGHTED = {
+    "linear": ("linear", 1),
+    "bilinear": ("linear", 2),
+    "trilinear": ("linear", 3),
+    "bicubic": ("cubic", 2),
+    "lanczos": ("lanczos", 2),
+}
+_MODES = (
+    "nearest",
+    "linear",
+    "bilinear",
+    "bicubic",
+    "trilinear",
+    "lanczos",
+    "area",
+    "nearest-exact",
+)
 
 
 def _output_size(input, size, scale_factor, dim):
@@ -52,6 +70,30 @@ def _output_size(input, size, scale_factor, dim):
     return [math.floor(n * s) for n, s in zip(spatial, scales)], scales
 
 
+def _check_sizes(spatial, out) -> None:
+    if min(spatial) > 0 and min(out) > 0:
+        return
+    names = ("D", "H", "W")[-len(out) :]
+    given = ", ".join(f"{k}: {n}" for k, n in zip(names, spatial))
+    got = ", ".join(f"{k}: {n}" for k, n in zip(names, out))
+    joint = " and" if len(out) == 1 else ""  # PyTorch's wording differs for 1-D
+    raise RuntimeError(
+        "Input and output sizes should be greater than 0, but got "
+        f"input ({given}){joint} output ({got})"
+    )
+
+
+def _along(x: Tensor, axis: int, table: Tensor) -> Tensor:
+    """Apply an (out, n) ``table`` to dim ``axis`` of ``x`` (a matrix product on that dim)."""
+    if axis == x.ndim - 1:
+        return matmul(x, table.t())  # (..., n) @ (n, out)
+    if axis == x.ndim - 2:
+        return matmul(table, x)  # (out, n) @ (..., n, W)
+    shape = tuple(x.shape)  # fold the dims after ``axis`` into one column dim
+    y = matmul(table, _shape.reshape(x, (*shape[: axis + 1], -1)))
+    return _shape.reshape(y, (*shape[:axis], table.shape[0], *shape[axis + 1 :]))
+
+
 def interpolate(
     input: Tensor,
     size=None,
@@ -63,14 +105,20 @@ def interpolate(
 ):
     """Resample the spatial dims of ``(N, C, *spatial)`` to ``size`` or by ``scale_factor``.
 
+    Every mode is separable: one table per spatial dim (``ember.ops.resample``), applied as an
+    ``index_select`` (nearest modes) or a product with an (out, in) weight matrix.
+
     Args:
-        mode: 'nearest' (3-D or 4-D input), 'linear' (3-D) or 'bilinear' (4-D).
-        align_corners: for linear modes, map corner pixel centres onto each other.
+        mode: 'nearest', 'nearest-exact', 'area' (1-3 spatial dims), 'linear' (3-D),
+            'bilinear', 'bicubic', 'lanczos' (4-D) or 'trilinear' (5-D).
+        align_corners: for linear and cubic modes, map corner pixel centres onto each other.
         recompute_scale_factor: derive the scale from the output size, not ``scale_factor``.
+        antialias: widen the filter when downsampling (Pillow's resize); 'bilinear',
+            'bicubic' and 'lanczos' (which requires it) on 4-D input.
 
     Shape:
-        - Input: ``(N, C, L)`` or ``(N, C, H, W)``
-        - Output: ``(N, C, L_out)`` or ``(N, C, H_out, W_out)``
+        - Input: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``
+        - Output: ``(N, C, L_out)``, ``(N, C, H_out, W_out)`` or ``(N, C, D_out, H_out, W_out)``
     """
     if not isinstance(input, Tensor):
         raise TypeError(
@@ -84,40 +132,49 @@ def interpolate(
             )
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("interpolate(): antialias=True is not supported")
     dim = input.ndim - 2
-    if dim < 1:
-        raise ValueError(
-            f"interpolate(): expected a 3-D or 4-D input (N, C, ...), got input of "
-            f"shape {tuple(input.shape)}"
-        )
     out, scales = _output_size(input, size, scale_factor, dim)
-    if recompute_scale_factor:
-        scales = None
-    if scales is None:
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if recompute_scale_factor or scales is None:
         scales = [None] * dim
-    if mode == "nearest" and dim in (1, 2):
-        for i, (n, o, s) in enumerate(zip(input.shape[2:], out, scales)):
-            input = index_select(input, 2 + i, _pool.nearest_index(n, o, s))
-        return input
-    if mode in _LINEAR:
-        if _LINEAR[mode] != dim:
-            raise NotImplementedError(
-                f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input"
-            )
-        dtype = input._data.dtype
-        spatial = input.shape[2:]
-        w = _pool.interp_matrix(spatial[-1], out[-1], scales[-1], align_corners, dtype)
-        result = matmul(input, w.t())  # (..., W) @ (W, W_out)
-        if dim == 2:
-            h = _pool.interp_matrix(spatial[0], out[0], scales[0], align_corners, dtype)
-            result = matmul(h, result)  # (H_out, H) @ (..., H, W_out)
-        return result
-    raise NotImplementedError(
-        f"interpolate(): mode {mode!r} with {input.ndim}D input is not supported; use "
-        "'nearest' (3D/4D), 'linear' (3D) or 'bilinear' (4D)"
-    )
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+            "requires a 4-D tensor as input"
+        )
+    kind, need = _WEIGHTED.get(mode, (None, dim))
+    if mode not in _MODES or not 1 <= dim <= 3 or (need != dim and kind != "linear"):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            f"nearest-exact (got {mode})"
+        )
+    if need != dim:
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {need + 2}D input"
+        )
+    if mode == "lanczos" and align_corners:
+        raise ValueError("Lanczos mode does not support align_corners=True")
+    if mode == "lanczos" and not antialias:
+        raise ValueError("Lanczos mode requires antialias=True")
+    spatial = input.shape[2:]
+    if mode != "area":  # adaptive average pooling allows empty outputs
+        _check_sizes(spatial, out)
+    dtype = input._data.dtype
+    for i in reversed(range(dim)):  # the last dim first, as PyTorch's separable kernels
+        n, o, s = spatial[i], out[i], scales[i]
+        if mode in ("nearest", "nearest-exact"):
+            index = _resample.index_table(mode, dim, n, o, s, dtype)
+            if index is not None:  # None: the dim keeps its size and its values
+                input = index_select(input, 2 + i, index)
+        elif mode == "area":
+            input = _along(input, 2 + i, _pool.adaptive_avg_matrix(n, o, dtype))
+        else:
+            table = _resample.weight_table(kind, n, o, s, align_corners, antialias, dtype)
+            if table is not None:  # None: the dim keeps its size and its values
+                input = _along(input, 2 + i, table)
+    return input
 
 
 def upsample(
