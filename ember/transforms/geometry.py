@@ -14,7 +14,7 @@ from numbers import Number
 import numpy as np
 
 from ember.random import rng
-from ember.transforms._image import crop, pad, pair, parse_padding, unwrap
+from ember.transforms._image import crop, is_pil, pad, pair, parse_padding, unwrap
 from ember.transforms._warp import affine_matrix, parse_interpolation, resize, warp_affine
 from ember.transforms.base import Transform
 
@@ -42,19 +42,33 @@ def _range(value, name: str, arg: str, center: float = 0.0) -> tuple[float, floa
     raise ValueError(f"{name}: {arg} must be a number or a sequence of 2, got {value!r}")
 
 
-class Resize(Transform):
-    """Resize to ``size`` ((h, w), or an int for the smaller edge) without antialiasing.
+def _antialias(antialias: bool | None, img) -> bool:
+    """torchvision's rule: None antialiases PIL images only (Pillow always filters)."""
+    return is_pil(img) if antialias is None else bool(antialias)
 
-    Bilinear sampling uses pixel centres (``align_corners=False``); nearest picks source index
-    ``floor(i * in / out)`` like ``torch.nn.functional.interpolate``.
+
+class Resize(Transform):
+    """Resize to ``size`` ((h, w), or an int for the smaller edge), as torchvision does.
+
+    The values are ``F.interpolate``'s with ``align_corners=False``: bilinear and bicubic
+    sample at pixel centres and, with ``antialias`` (the default), widen their filter when
+    shrinking, like Pillow; nearest picks source index ``floor(i * in / out)``.
 
     Args:
         size: (h, w) or int (smaller edge; the other keeps the aspect ratio).
-        interpolation: "bilinear" (default) or "nearest".
+        interpolation: "bilinear" (default), "bicubic", "nearest" or "nearest-exact".
         max_size: cap on the longer edge when ``size`` is an int.
+        antialias: filter when downsampling with bilinear or bicubic (default True). None:
+            only PIL images, torchvision's old default.
     """
 
-    def __init__(self, size, interpolation="bilinear", max_size: int | None = None):
+    def __init__(
+        self,
+        size,
+        interpolation="bilinear",
+        max_size: int | None = None,
+        antialias: bool | None = True,
+    ):
         if isinstance(size, Number):
             size = int(size)
         elif not (isinstance(size, Sequence) and len(size) in (1, 2)):
@@ -64,15 +78,20 @@ class Resize(Transform):
         self.size = size
         self.max_size = max_size
         self.interpolation = parse_interpolation(interpolation, "Resize")
+        self.antialias = antialias
 
     def __call__(self, img):
         arr, restore = unwrap(img, "Resize")
         h, w = arr.shape[-3:-1]
         out_size = _output_size(h, w, self.size, self.max_size)
-        return restore(resize(arr, out_size, self.interpolation))
+        aa = _antialias(self.antialias, img)
+        return restore(resize(arr, out_size, self.interpolation, aa))
 
     def extra_repr(self) -> str:
-        return f"size={self.size}, interpolation={self.interpolation.value}"
+        return (
+            f"size={self.size}, interpolation={self.interpolation.value}, "
+            f"max_size={self.max_size}, antialias={self.antialias}"
+        )
 
 
 class CenterCrop(Transform):
@@ -161,7 +180,8 @@ class RandomResizedCrop(Transform):
         size: output (h, w) or int.
         scale: range of the crop's area as a fraction of the image area.
         ratio: range of the crop's aspect ratio (width / height), sampled log-uniformly.
-        interpolation: "bilinear" (default) or "nearest".
+        interpolation: "bilinear" (default), "bicubic", "nearest" or "nearest-exact".
+        antialias: filter when downsampling, as ``Resize`` (default True).
         generator: optional ``ember.Generator``.
     """
 
@@ -171,6 +191,7 @@ class RandomResizedCrop(Transform):
         scale=(0.08, 1.0),
         ratio=(3.0 / 4.0, 4.0 / 3.0),
         interpolation="bilinear",
+        antialias: bool | None = True,
         *,
         generator=None,
     ):
@@ -182,6 +203,7 @@ class RandomResizedCrop(Transform):
         self.scale = (float(scale[0]), float(scale[1]))
         self.ratio = (float(ratio[0]), float(ratio[1]))
         self.interpolation = parse_interpolation(interpolation, "RandomResizedCrop")
+        self.antialias = antialias
         self.generator = generator
 
     def get_params(self, h: int, w: int) -> tuple[int, int, int, int]:
@@ -209,7 +231,8 @@ class RandomResizedCrop(Transform):
     def __call__(self, img):
         arr, restore = unwrap(img, "RandomResizedCrop")
         top, left, ch, cw = self.get_params(*arr.shape[-3:-1])
-        return restore(resize(crop(arr, top, left, ch, cw), self.size, self.interpolation))
+        aa = _antialias(self.antialias, img)
+        return restore(resize(crop(arr, top, left, ch, cw), self.size, self.interpolation, aa))
 
     def extra_repr(self) -> str:
         return f"size={self.size}, scale={self.scale}, ratio={self.ratio}"
@@ -263,7 +286,7 @@ class _RandomWarp(Transform):
     def __init__(self, degrees, interpolation, fill, center, generator):
         name = type(self).__name__
         self.degrees = _range(degrees, name, "degrees")
-        self.interpolation = parse_interpolation(interpolation, name)
+        self.interpolation = parse_interpolation(interpolation, name, warp=True)
         self.fill = fill
         self.center = center
         self.generator = generator

@@ -84,10 +84,15 @@ def test_resize_bilinear_hand_worked_upsample():
 
 
 def test_resize_bilinear_downsample_and_int_size():
-    img = np.arange(16, dtype=np.float32).reshape(4, 4)
-    out = T.Resize((2, 2))(img)
+    img = np.arange(16, dtype=np.float32).reshape(4, 4)  # value 4 * row + col
+    out = T.Resize((2, 2), antialias=False)(img)
     # each output pixel sits between 2x2 source pixels: their mean
     np.testing.assert_allclose(out, [[2.5, 4.5], [10.5, 12.5]])
+    # antialiased: the triangle filter is 2 pixels wide per side when halving, so output 0
+    # (centre 1.0) weighs pixels 0, 1, 2 by (0.75, 0.75, 0.25) / 1.75 and reads 5/7 per dim
+    out = T.Resize((2, 2))(img)
+    np.testing.assert_allclose(out[0, 0], 4 * 5 / 7 + 5 / 7, rtol=1e-6)
+    np.testing.assert_allclose(out[1, 1], 15 - out[0, 0], rtol=1e-6)  # the mirror image
     wide = np.zeros((4, 8, 3), np.uint8)
     assert T.Resize(2)(wide).shape == (2, 4, 3)  # smaller edge -> 2
     assert T.Resize(2, max_size=3)(wide).shape == (1, 3, 3)
@@ -106,11 +111,16 @@ def test_resize_nearest_and_uint8_rounding():
 def test_resize_matches_torch_interpolate():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).random((2, 3, 5, 7)).astype(np.float32)
-    ours = T.Resize((9, 4))(ember.tensor(x)).numpy()
-    ref = torch.nn.functional.interpolate(
-        torch.tensor(x), size=(9, 4), mode="bilinear", align_corners=False
-    ).numpy()
-    np.testing.assert_allclose(ours, ref, atol=1e-5)
+    for mode in ("bilinear", "bicubic"):
+        for aa in (True, False):
+            ours = T.Resize((9, 4), interpolation=mode, antialias=aa)(ember.tensor(x)).numpy()
+            ref = torch.nn.functional.interpolate(
+                torch.tensor(x), size=(9, 4), mode=mode, align_corners=False, antialias=aa
+            ).numpy()
+            np.testing.assert_allclose(ours, ref, atol=1e-5, err_msg=f"{mode} {aa}")
+    ours_e = T.Resize((9, 4), interpolation="nearest-exact")(ember.tensor(x)).numpy()
+    ref_e = torch.nn.functional.interpolate(torch.tensor(x), size=(9, 4), mode="nearest-exact")
+    np.testing.assert_array_equal(ours_e, ref_e.numpy())
     ours_n = T.Resize((9, 4), interpolation="nearest")(ember.tensor(x)).numpy()
     ref_n = torch.nn.functional.interpolate(torch.tensor(x), size=(9, 4), mode="nearest").numpy()
     np.testing.assert_array_equal(ours_n, ref_n)
@@ -126,6 +136,35 @@ def test_resize_upsample_close_to_pillow():
     assert ours.size == ref.size
     diff = np.abs(np.asarray(ours).astype(int) - np.asarray(ref).astype(int))
     assert diff.max() <= 2
+
+
+def test_resize_downsample_matches_pillow():
+    """Pillow always filters when shrinking; antialiased Resize matches it up to the
+    rounding of Pillow's fixed-point uint8 arithmetic."""
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    img = np.random.default_rng(2).integers(0, 256, (40, 33, 3), dtype=np.uint8)
+    for mode, flt in (("bilinear", Image.BILINEAR), ("bicubic", Image.BICUBIC)):
+        ours = np.asarray(T.Resize((9, 14), interpolation=mode)(Image.fromarray(img)))
+        ref = np.asarray(Image.fromarray(img).resize((14, 9), flt))
+        assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1, mode
+        # without the filter a shrink by ~3x skips pixels: far from Pillow
+        plain = T.Resize((9, 14), interpolation=mode, antialias=False)(img)
+        assert np.abs(plain.astype(int) - ref.astype(int)).max() > 10, mode
+
+
+def test_resize_antialias_none_filters_pil_images_only():
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    img = np.random.default_rng(3).integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    resize = T.Resize((4, 4), antialias=None)
+    np.testing.assert_array_equal(np.asarray(resize(Image.fromarray(img))), T.Resize((4, 4))(img))
+    np.testing.assert_array_equal(resize(img), T.Resize((4, 4), antialias=False)(img))
+    assert repr(resize) == (
+        "Resize(size=(4, 4), interpolation=bilinear, max_size=None, antialias=None)"
+    )
 
 
 def test_rotation_90_is_rot90_and_fill():
@@ -211,6 +250,8 @@ def test_random_resized_crop_shapes_and_full_crop():
 def test_errors_name_the_transform():
     with pytest.raises(ValueError, match="interpolation"):
         T.Resize(3, interpolation="cubic")
+    with pytest.raises(ValueError, match="RandomRotation: interpolation must be one of"):
+        T.RandomRotation(10, interpolation="bicubic")
     with pytest.raises(ValueError, match="padding_mode"):
         T.RandomCrop(3, padding_mode="wrap")
     with pytest.raises(TypeError, match="Resize"):
