@@ -1,4 +1,4 @@
-"""Pooling and resampling kernels: max pooling (with indices), adaptive max pooling, and the
+"""Pooling kernels: max pooling (with indices), adaptive max pooling, and the
 constant tables (average divisors, adaptive-average matrices) that let average pooling be
 composed from differentiable ops (interpolation's tables are in ``ember.ops.resample``).
 
