@@ -97,6 +97,16 @@ def test_errors_match_pytorch():
         check_error(fn, exc, match)
 
 
+def test_integer_inputs():
+    """The weighted modes need floats (PyTorch: NotImplementedError for integer dtypes);
+    nearest copies integers as they are."""
+    x = ember.arange(8).reshape(1, 2, 4)
+    for mode in ("linear", "area"):
+        with pytest.raises(NotImplementedError, match=f"mode '{mode}' needs a floating-point"):
+            F.interpolate(x, size=3, mode=mode)
+    np.testing.assert_array_equal(F.interpolate(x, size=2).numpy(), [[[0, 2], [4, 6]]])
+
+
 def test_area_allows_an_empty_output():
     assert F.interpolate(ember.zeros(1, 2, 1, 4), scale_factor=0.5, mode="area").shape == (
         1,

@@ -158,6 +158,10 @@ def interpolate(
         raise ValueError("Lanczos mode does not support align_corners=True")
     if mode == "lanczos" and not antialias:
         raise ValueError("Lanczos mode requires antialias=True")
+    if mode not in ("nearest", "nearest-exact") and not input.is_floating_point():
+        raise NotImplementedError(
+            f"interpolate(): mode '{mode}' needs a floating-point input, got {input.dtype}"
+        )
     spatial = input.shape[2:]
     if mode != "area":  # adaptive average pooling allows empty outputs
         _check_sizes(spatial, out)
