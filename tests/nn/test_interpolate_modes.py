@@ -205,3 +205,29 @@ def test_weighted_modes_match_pytorch(mode):
                     continue  # PyTorch 2.13's bug: see test_antialias_matches_pillow
                 for ac in corners:
                     _assert_same(x, **kw, mode=mode, antialias=aa, align_corners=ac)
+
+
+def test_fixed_mode_aliases_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((1, 2, 3, 4)).astype(np.float32)
+    pairs = [
+        (
+            ember.nn.UpsamplingNearest2d(scale_factor=2),
+            torch.nn.UpsamplingNearest2d(scale_factor=2),
+        ),
+        (ember.nn.UpsamplingBilinear2d(size=(5, 7)), torch.nn.UpsamplingBilinear2d(size=(5, 7))),
+    ]
+    for ours, ref in pairs:
+        assert repr(ours) == repr(ref)
+        np.testing.assert_allclose(
+            ours(ember.tensor(x)).numpy(), ref(torch.tensor(x)).numpy(), atol=1e-6
+        )
+    np.testing.assert_allclose(
+        F.upsample_bilinear(ember.tensor(x), scale_factor=2).numpy(),
+        torch.nn.functional.upsample_bilinear(torch.tensor(x), scale_factor=2).numpy(),
+        atol=1e-6,
+    )
+    np.testing.assert_array_equal(
+        F.upsample_nearest(ember.tensor(x), size=(6, 5)).numpy(),
+        torch.nn.functional.upsample_nearest(torch.tensor(x), size=(6, 5)).numpy(),
+    )

@@ -17,7 +17,15 @@ from ember.ops.index import index_select
 from ember.ops.linalg import matmul
 from ember.ops.shape import pad
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "pad"]
+__all__ = [
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "pad",
+]
 
 # modes resampled by a weight matrix per dim: (table kind, number of spatial dims)
 _WEIGHTED = {
@@ -186,6 +194,16 @@ def upsample(
 ):
     """Deprecated alias of ``interpolate``."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(..., mode='nearest')``."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(..., mode='bilinear', align_corners=True)``."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:

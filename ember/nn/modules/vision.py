@@ -1,4 +1,4 @@
-"""Upsample, PixelShuffle and PixelUnshuffle."""
+"""Upsample (and its fixed-mode forms), PixelShuffle and PixelUnshuffle."""
 
 from __future__ import annotations
 
@@ -6,15 +6,22 @@ from ember._tensor import Tensor
 from ember.nn import functional as F
 from ember.nn.modules.module import Module
 
-__all__ = ["Upsample", "PixelShuffle", "PixelUnshuffle"]
+__all__ = [
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+]
 
 
 class Upsample(Module):
-    """Resample to ``size`` or by ``scale_factor`` ('nearest', 'linear' or 'bilinear').
+    """Resample to ``size`` or by ``scale_factor`` with ``F.interpolate``'s ``mode``
+    ('nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' or 'area').
 
     Shape:
-        - Input: ``(N, C, L)`` or ``(N, C, H, W)``
-        - Output: ``(N, C, L_out)`` or ``(N, C, H_out, W_out)``
+        - Input: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``
+        - Output: ``(N, C, L_out)``, ``(N, C, H_out, W_out)`` or ``(N, C, D_out, H_out, W_out)``
     """
 
     def __init__(
@@ -52,6 +59,20 @@ class Upsample(Module):
         else:
             info = "size=" + repr(self.size)
         return info + ", mode=" + repr(self.mode)
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode='nearest')`` on ``(N, C, H, W)``."""
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode='bilinear', align_corners=True)`` on ``(N, C, H, W)``."""
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffle(Module):
