@@ -1,9 +1,10 @@
 """Resampling tables: for each spatial dim, an (out, size) weight matrix or the source index of
 every output position, following PyTorch's ``upsample_*`` rules exactly.
 
-``interpolate`` and the ``Resize`` transform apply one table per dim (a matrix product, or an
-``index_select`` for the nearest modes), so every mode is separable, vectorised and, through
-the products, differentiable to any order. The tables are small and built per call.
+``interpolate`` applies one table per dim (a matrix product, or an ``index_select`` for the
+nearest modes), so every mode is separable, vectorised and, through the products,
+differentiable to any order; the ``Resize`` transform applies the same tables as banded
+gathers. The tables are small and built per call.
 
 Modes: ``linear`` (source ``r * (i + 0.5) - 0.5`` clamped at 0, two taps), ``cubic`` (Keys'
 kernel with ``A = -0.75``, four taps with the edge replicated) and the antialiased filters
@@ -117,15 +118,18 @@ def weights(kind: str, size: int, out: int, scale, align_corners: bool, antialia
     return {"linear": _linear, "cubic": _cubic}[kind](size, out, scale, align_corners)
 
 
-def nearest_index(size: int, out: int, scale, exact: bool = False, double: bool = False):
-    """Source position of each output position: 'nearest' reads ``floor(i * r)``,
-    'nearest-exact' ``floor((i + 0.5) * r)``. PyTorch computes the product in its kernel's
-    math type (float64 for double inputs if ``double``, else float32) and floors it as a
-    float32 (``floorf``); so does this."""
-    ftype = np.float64 if double else np.float32
+def nearest_index(mode: str, dim: int, size: int, out: int, scale, dtype):
+    """Source position of each output position along one of ``dim`` spatial dims of an input
+    of ``dtype``, or None where the dim is left as it is (``upsample_nearest2d`` copies a dim
+    whose size is unchanged). 'nearest' reads ``floor(i * r)``, 'nearest-exact'
+    ``floor((i + 0.5) * r)``; PyTorch computes the product in its kernel's math type (float64
+    for double inputs, else float32) and floors it as a float32 (``floorf``); so does this."""
+    if mode == "nearest" and dim == 2 and out == size:
+        return None
+    ftype = np.float64 if np.dtype(dtype) == np.float64 else np.float32
     r = ftype(source_scale(size, out, scale, False))
     dst = np.arange(out, dtype=ftype)
-    src = ((dst + ftype(0.5)) * r if exact else dst * r).astype(np.float32)
+    src = ((dst + ftype(0.5)) * r if mode == "nearest-exact" else dst * r).astype(np.float32)
     return np.minimum(np.floor(src).astype(np.int64), size - 1)
 
 
@@ -136,9 +140,6 @@ def weight_table(kind, size, out, scale, align_corners, antialias, dtype) -> Ten
 
 
 def index_table(mode: str, dim: int, size: int, out: int, scale, dtype) -> Tensor | None:
-    """``nearest_index`` for 'nearest' or 'nearest-exact' on one of ``dim`` spatial dims of an
-    input of ``dtype``, as a constant index tensor (None: the dim is left as it is)."""
-    if mode == "nearest" and dim == 2 and out == size:
-        return None  # upsample_nearest2d copies a dim whose size is unchanged
-    double = np.dtype(dtype) == np.float64
-    return Tensor._make(nearest_index(size, out, scale, mode == "nearest-exact", double))
+    """``nearest_index(...)`` as a constant index tensor (None: the dim is left as it is)."""
+    index = nearest_index(mode, dim, size, out, scale, dtype)
+    return None if index is None else Tensor._make(index)

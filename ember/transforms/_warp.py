@@ -56,9 +56,7 @@ def resize(
     if (h, w) == (oh, ow):
         return arr.copy()
     if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
-        exact, double = mode is InterpolationMode.NEAREST_EXACT, arr.dtype == np.float64
-        rows = resample.nearest_index(h, oh, None, exact, double)
-        cols = resample.nearest_index(w, ow, None, exact, double)
+        rows, cols = _source_pixels(mode, h, oh, arr.dtype), _source_pixels(mode, w, ow, arr.dtype)
         return arr[..., rows[:, None], cols[None, :], :]
     x = arr.astype(work_dtype(arr.dtype), copy=False)
     kind = "cubic" if mode is InterpolationMode.BICUBIC else "linear"
@@ -67,6 +65,13 @@ def resize(
         if table is not None:  # None: this axis keeps its size and values
             x = _weighted_taps(x, axis, table)
     return cast_like(x, arr.dtype)
+
+
+def _source_pixels(mode: InterpolationMode, n: int, m: int, dtype) -> np.ndarray:
+    """The source pixel of each of ``m`` outputs along an axis of ``n`` pixels: 2-D
+    ``interpolate``'s nearest rule, as torchvision resizes with it."""
+    index = resample.nearest_index(mode.value, 2, n, m, None, dtype)
+    return np.arange(n) if index is None else index  # None: an axis of unchanged size
 
 
 def _weighted_taps(x: np.ndarray, axis: int, table: np.ndarray) -> np.ndarray:
